@@ -1,0 +1,37 @@
+# The README's two commands are `make demo` and `make test`; both bootstrap what is missing.
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: bootstrap demo test lint typecheck imports unit bundle bench hall clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+demo: bootstrap
+	$(BIN)/kiosk demo --out demo-out
+
+test: bootstrap lint typecheck imports
+	$(BIN)/python -m pytest -q
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy
+
+imports:
+	$(BIN)/lint-imports
+
+bundle: bootstrap
+	$(BIN)/pyinstaller --noconfirm --clean kiosk.spec
+
+bench: bootstrap
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+hall: bootstrap
+	$(BIN)/kiosk hall serve
+
+clean:
+	rm -rf build dist demo-out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,13 @@
+"""`kiosk stubs …` sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+
+def register(
+    commands: Any, add_config_argument: Callable[[argparse.ArgumentParser], None]
+) -> None:
+    """Add the `stubs` sub-command to the `kiosk` parser."""

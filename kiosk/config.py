@@ -1,0 +1,174 @@
+"""Typed settings of one terminal, read from a TOML file and validated at start-up.
+
+A terminal is configured by people on site, often at night and under pressure: a mistake must stop
+start-up with one sentence that names the file, the key and what was expected, never a traceback.
+The defaults are the demo: every device points at its firmware stub on loopback, and local state
+lives in the per-user data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+CONFIG_ENV_VAR = "KIOSK_CONFIG"
+DEFAULT_CONFIG_NAME = "kiosk.toml"
+
+Language = Literal["zh-CN", "en"]
+PortUrl = Annotated[str, Field(min_length=1, description="a pyserial URL or device path")]
+
+
+class _Section(BaseModel):
+    """Every section rejects unknown keys: a typo must not silently fall back to a default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TerminalSettings(_Section):
+    id: str = Field("demo-0001", min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    name_zh: str = "慈利县零阳街道24小时政务自助服务站"
+    name_en: str = "Lingyang Street 24-Hour Government Self-Service Point"
+    hotline: str = Field("12345", pattern=r"^[0-9-]{3,20}$")
+    default_language: Language = "zh-CN"
+    kiosk_mode: bool = Field(
+        False, description="full screen and no exit gesture without a technician credential"
+    )
+
+
+class DisplaySettings(_Section):
+    width: int = Field(1080, ge=320, le=7680)
+    height: int = Field(1920, ge=320, le=7680)
+    font_path: str = Field("", description="a CJK font file; empty = search the system fonts")
+    large_text_scale: float = Field(1.35, ge=1.0, le=2.5)
+
+
+class IdleSettings(_Section):
+    warn_after_s: float = Field(60.0, gt=0, le=3600)
+    countdown_s: float = Field(20.0, gt=0, le=600)
+
+
+class NoticesSettings(_Section):
+    file: str = Field("", description="TOML file of public notices; empty = the packaged sample")
+    rotate_every_s: float = Field(8.0, ge=1, le=600)
+
+
+class StorageSettings(_Section):
+    data_dir: str = Field("", description="folder for the database; empty = per-user data folder")
+
+
+class LockerBusSettings(_Section):
+    """One RS485 bus of lock boards (several boards may share it)."""
+
+    port: PortUrl = "socket://127.0.0.1:7101"
+    protocol: Literal["kerong-cu16", "rs485-8a"] = "kerong-cu16"
+    baud: int = Field(19200, gt=0)
+    boards: list[int] = Field(default_factory=lambda: [0, 1])
+
+
+class SerialDeviceSettings(_Section):
+    enabled: bool = True
+    port: PortUrl
+    baud: int = Field(9600, gt=0)
+
+
+class PrinterSettings(_Section):
+    enabled: bool = True
+    url: str = Field("tcp://127.0.0.1:9100", min_length=1)
+
+
+class CameraSettings(_Section):
+    enabled: bool = True
+    source: str = Field("stub", description="device index, video file, image folder or stream URL")
+
+
+class DevicesSettings(_Section):
+    lockers: LockerBusSettings = LockerBusSettings()
+    idcard: SerialDeviceSettings = SerialDeviceSettings(port="socket://127.0.0.1:7102", baud=115200)
+    scanner: SerialDeviceSettings = SerialDeviceSettings(port="socket://127.0.0.1:7103", baud=9600)
+    printer: PrinterSettings = PrinterSettings()
+    camera: CameraSettings = CameraSettings()
+
+
+class HallSettings(_Section):
+    url: str = Field("http://127.0.0.1:8700", pattern=r"^https?://")
+    token: str = Field("", description="this terminal's API token issued by the hall")
+    timeout_s: float = Field(10.0, gt=0, le=300)
+
+
+class Settings(_Section):
+    terminal: TerminalSettings = TerminalSettings()
+    display: DisplaySettings = DisplaySettings()
+    idle: IdleSettings = IdleSettings()
+    notices: NoticesSettings = NoticesSettings()
+    storage: StorageSettings = StorageSettings()
+    devices: DevicesSettings = DevicesSettings()
+    hall: HallSettings = HallSettings()
+
+    @field_validator("idle")
+    @classmethod
+    def _countdown_shorter_than_idle(cls, value: IdleSettings) -> IdleSettings:
+        if value.countdown_s > value.warn_after_s * 10:
+            raise ValueError("countdown_s must not be more than ten times warn_after_s")
+        return value
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one sentence meant for the person on site."""
+
+
+def describe_validation_error(source: str, error: ValidationError) -> str:
+    """Turn pydantic's report into one sentence naming the file, the key and the expectation."""
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        section, _, name = key.rpartition(".")
+        where = f"section [{section}]" if section else "the top level"
+        return f"{source}: unknown key '{key}' — {where} has no setting called '{name}'."
+    expected = first["msg"]
+    if expected.startswith("Value error, "):
+        expected = expected.removeprefix("Value error, ")
+    got = first.get("input")
+    shown = "" if isinstance(got, Mapping) else f" (got {got!r})"
+    return f"{source}: key '{key}' is invalid{shown}: {expected[0].lower()}{expected[1:]}."
+
+
+def settings_from_mapping(data: Mapping[str, Any], source: str = "configuration") -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        raise ConfigError(describe_validation_error(source, err)) from err
+
+
+def resolve_config_path(cli_path: str | None, environ: Mapping[str, str] = os.environ) -> Path | None:
+    """`--config` wins over $KIOSK_CONFIG, which wins over ./kiosk.toml; None means built-in demo."""
+    if cli_path:
+        return Path(cli_path)
+    if environ.get(CONFIG_ENV_VAR):
+        return Path(environ[CONFIG_ENV_VAR])
+    local = Path(DEFAULT_CONFIG_NAME)
+    return local if local.is_file() else None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Read and validate the file; without a file, the demo defaults apply."""
+    if path is None:
+        return Settings()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError as err:
+        raise ConfigError(f"{path}: the configuration file does not exist.") from err
+    except OSError as err:
+        raise ConfigError(f"{path}: the configuration file cannot be read ({err.strerror}).") from err
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: the file is not UTF-8 text (byte {err.start}).") from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML — {err}.") from err
+    return settings_from_mapping(data, str(path))
