@@ -1,0 +1,1 @@
+"""Device drivers: pure codecs plus drivers over pyserial URLs, one package per device."""

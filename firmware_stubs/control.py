@@ -70,7 +70,10 @@ class StubControlServer:
             return {"ok": True, "stubs": sorted(self._handlers)}
         handler = self._handlers.get(stub)
         if handler is None:
-            return {"ok": False, "error": f"no stub called {stub!r}; served: {sorted(self._handlers)}"}
+            return {
+                "ok": False,
+                "error": f"no stub called {stub!r}; served: {sorted(self._handlers)}",
+            }
         try:
             result = handler(cmd, args)
         except (ValueError, KeyError, TypeError) as err:

@@ -60,6 +60,7 @@ class SerialStubServer:
         host: str = "127.0.0.1",
         port: int = 0,
         use_pty: bool = False,
+        pty_link: str | None = None,
         name: str = "device",
     ) -> None:
         self.firmware = firmware
@@ -68,6 +69,7 @@ class SerialStubServer:
         self._host = host
         self._port = port
         self._use_pty = use_pty
+        self._pty_link = pty_link
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._listener: socket.socket | None = None
@@ -121,7 +123,7 @@ class SerialStubServer:
         """The pyserial URL a driver opens to reach this stub."""
         if self._use_pty:
             assert self.pty_path is not None
-            return self.pty_path
+            return self._pty_link or self.pty_path
         return f"socket://{self._host}:{self._port}"
 
     # -- world actions ------------------------------------------------------------------------
@@ -208,6 +210,11 @@ class SerialStubServer:
         tty.setraw(slave)
         self._pty_master, self._pty_slave = master, slave
         self.pty_path = os.ttyname(slave)
+        if self._pty_link:
+            # A stable name like /dev/ttyUSB0: replugging gives a new pty behind the same link.
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._pty_link)
+            os.symlink(self.pty_path, self._pty_link)
 
     def _close_pty(self) -> None:
         master, slave = self._pty_master, self._pty_slave

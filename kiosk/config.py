@@ -61,13 +61,55 @@ class StorageSettings(_Section):
     data_dir: str = Field("", description="folder for the database; empty = per-user data folder")
 
 
-class LockerBusSettings(_Section):
-    """One RS485 bus of lock boards (several boards may share it)."""
+class CompartmentSettings(_Section):
+    """One compartment: the number on its door, where it is wired, its size, where it sits."""
 
-    port: PortUrl = "socket://127.0.0.1:7101"
+    number: int = Field(ge=1, le=9999)
+    board: int = Field(0, ge=0, le=31)
+    lock: int = Field(ge=1, le=64)
+    size: Literal["S", "M", "L"]
+    row: int = Field(ge=1, le=64, description="1 = top row of the column")
+    col: int = Field(1, ge=1, le=8, description="1 = left cell of the row")
+
+
+def demo_compartments() -> list[CompartmentSettings]:
+    """The demo column: two 8-lock boards, two cells a row; small at the top, large at the bottom."""
+    sizes = ["S", "S", "S", "S", "M", "M", "M", "M", "M", "M", "M", "M", "L", "L", "L", "L"]
+    return [
+        CompartmentSettings(
+            number=index + 1,
+            board=index // 8,
+            lock=index % 8 + 1,
+            size=sizes[index],
+            row=index // 2 + 1,
+            col=index % 2 + 1,
+        )
+        for index in range(16)
+    ]
+
+
+class LockerColumnSettings(_Section):
+    """One column of compartments: a serial RS485 bus of lock boards, or an MQTT controller."""
+
+    name: str = Field("A", min_length=1, max_length=8)
+    transport: Literal["serial", "mqtt"] = "serial"
+    port: PortUrl = Field("socket://127.0.0.1:7101", description="serial transport only")
     protocol: Literal["kerong-cu16", "rs485-8a"] = "kerong-cu16"
-    baud: int = Field(19200, gt=0)
-    boards: list[int] = Field(default_factory=lambda: [0, 1])
+    baud: int | None = Field(None, gt=0, description="empty = the protocol's default")
+    broker: str = Field("mqtt://127.0.0.1:1883", pattern=r"^mqtts?://")
+    controller_id: str = Field("", description="MQTT transport: the column controller's id")
+    compartments: list[CompartmentSettings] = Field(default_factory=demo_compartments)
+
+    @field_validator("compartments")
+    @classmethod
+    def _wired_once(cls, value: list[CompartmentSettings]) -> list[CompartmentSettings]:
+        seen: set[tuple[int, int]] = set()
+        for compartment in value:
+            wire = (compartment.board, compartment.lock)
+            if wire in seen:
+                raise ValueError(f"board {wire[0]} lock {wire[1]} is mapped to two compartments")
+            seen.add(wire)
+        return value
 
 
 class SerialDeviceSettings(_Section):
@@ -87,7 +129,21 @@ class CameraSettings(_Section):
 
 
 class DevicesSettings(_Section):
-    lockers: LockerBusSettings = LockerBusSettings()
+    @field_validator("locker_columns")
+    @classmethod
+    def _unique_numbers(cls, value: list[LockerColumnSettings]) -> list[LockerColumnSettings]:
+        numbers = [c.number for column in value for c in column.compartments]
+        duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"compartment numbers must be unique; repeated: {duplicates}")
+        names = [column.name for column in value]
+        if len(set(names)) != len(names):
+            raise ValueError("column names must be unique")
+        return value
+
+    locker_columns: list[LockerColumnSettings] = Field(
+        default_factory=lambda: [LockerColumnSettings()]
+    )
     idcard: SerialDeviceSettings = SerialDeviceSettings(port="socket://127.0.0.1:7102", baud=115200)
     scanner: SerialDeviceSettings = SerialDeviceSettings(port="socket://127.0.0.1:7103", baud=9600)
     printer: PrinterSettings = PrinterSettings()
@@ -124,17 +180,20 @@ class ConfigError(Exception):
 def describe_validation_error(source: str, error: ValidationError) -> str:
     """Turn pydantic's report into one sentence naming the file, the key and the expectation."""
     first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    key = "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in first["loc"]
+    ).lstrip(".")
     kind = first["type"]
     if kind == "extra_forbidden":
         section, _, name = key.rpartition(".")
         where = f"section [{section}]" if section else "the top level"
+        key = key or name
         return f"{source}: unknown key '{key}' — {where} has no setting called '{name}'."
     expected = first["msg"]
     if expected.startswith("Value error, "):
         expected = expected.removeprefix("Value error, ")
     got = first.get("input")
-    shown = "" if isinstance(got, Mapping) else f" (got {got!r})"
+    shown = f" (got {got!r})" if isinstance(got, str | int | float | bool) else ""
     return f"{source}: key '{key}' is invalid{shown}: {expected[0].lower()}{expected[1:]}."
 
 
@@ -145,7 +204,9 @@ def settings_from_mapping(data: Mapping[str, Any], source: str = "configuration"
         raise ConfigError(describe_validation_error(source, err)) from err
 
 
-def resolve_config_path(cli_path: str | None, environ: Mapping[str, str] = os.environ) -> Path | None:
+def resolve_config_path(
+    cli_path: str | None, environ: Mapping[str, str] = os.environ
+) -> Path | None:
     """`--config` wins over $KIOSK_CONFIG, which wins over ./kiosk.toml; None means built-in demo."""
     if cli_path:
         return Path(cli_path)
@@ -164,7 +225,9 @@ def load_settings(path: Path | None) -> Settings:
     except FileNotFoundError as err:
         raise ConfigError(f"{path}: the configuration file does not exist.") from err
     except OSError as err:
-        raise ConfigError(f"{path}: the configuration file cannot be read ({err.strerror}).") from err
+        raise ConfigError(
+            f"{path}: the configuration file cannot be read ({err.strerror})."
+        ) from err
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as err:
