@@ -14,7 +14,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONFIG_ENV_VAR = "KIOSK_CONFIG"
 DEFAULT_CONFIG_NAME = "kiosk.toml"
@@ -99,6 +106,14 @@ class LockerColumnSettings(_Section):
     broker: str = Field("mqtt://127.0.0.1:1883", pattern=r"^mqtts?://")
     controller_id: str = Field("", description="MQTT transport: the column controller's id")
     compartments: list[CompartmentSettings] = Field(default_factory=demo_compartments)
+
+    @model_validator(mode="after")
+    def _mqtt_needs_a_controller(self) -> LockerColumnSettings:
+        if self.transport == "mqtt" and not self.controller_id:
+            raise ValueError(
+                "an MQTT column needs controller_id (the controller's id on the broker)"
+            )
+        return self
 
     @field_validator("compartments")
     @classmethod

@@ -35,7 +35,7 @@ class CompartmentSpec:
 
     number: int  # the number printed on the door, unique on the terminal
     column: str  # column name, e.g. "A"
-    board: int  # board address on the bus (0 for an MQTT column)
+    board: int  # board address on the RS485 bus, or on the MQTT controller
     lock: int  # 1-based lock/channel on the board
     size: CompartmentSize
     row: int  # 1 = top row of the column
