@@ -31,6 +31,7 @@ bench: bootstrap
 	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 hall: bootstrap
+	$(BIN)/kiosk hall seed
 	$(BIN)/kiosk hall serve
 
 clean:

@@ -1,0 +1,1215 @@
+"""What the hall does, independent of HTTP: the API routes and the staff UI both call this.
+
+Every method opens its own short transaction; lifecycle steps go through `lifecycle.next_status`
+and leave a SubmissionEvent, so the history is complete whoever caused the step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import statistics
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import catalog as catalog_mod
+from .adapters import PaymentAdapter, RecordingSmsSender, SmsSender, SmsSendFailed, StaffMarksPaid
+from .db import create_schema, make_engine, session_factory
+from .errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from .lifecycle import FINAL_STATUSES, Status, Step, next_status
+from .models import (
+    CatalogEntry,
+    Courier,
+    DeliveryTask,
+    ECopy,
+    ELicence,
+    HallState,
+    Kiosk,
+    KioskAlert,
+    KioskEvent,
+    LookupLog,
+    PaymentOrder,
+    SmsMessage,
+    StaffSession,
+    StaffUser,
+    Submission,
+    SubmissionEvent,
+)
+from .schemas import EventIn, SubmissionIn
+from .secrets_hashing import (
+    hash_secret,
+    id_number_hash,
+    new_kiosk_token,
+    new_pickup_code,
+    pickup_code_hash,
+    token_hash,
+    verify_secret,
+)
+from .signing import Signer
+from .supervision import Supervision, add_working_days, supervision_colour
+from .validation import check_form, is_valid_id_number, is_valid_phone
+
+Clock = Callable[[], datetime]
+utc = catalog_mod.utc_text
+
+# Magic bytes per accepted type: the declared type must match what the bytes are.
+MAGIC = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "application/pdf": (b"%PDF-",),
+}
+ROLES = ("courier", "village_agent")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class HallConfig:
+    db_url: str = "sqlite:///hall.db"
+    public_base_url: str = "http://127.0.0.1:8700"
+    max_upload_bytes: int = 5 * 1024 * 1024
+    allowed_content_types: tuple[str, ...] = tuple(MAGIC)
+    ecopy_valid_days: int = 180
+    roster_valid_hours: int = 72
+    pickup_days: int = 7
+    session_hours: int = 8
+
+
+@dataclass
+class HallService:
+    config: HallConfig
+    clock: Clock = utc_now
+    payments: PaymentAdapter | None = None
+    sms_sender: SmsSender = field(default_factory=RecordingSmsSender)
+
+    def __post_init__(self) -> None:
+        self.engine: Engine = make_engine(self.config.db_url)
+        create_schema(self.engine)
+        self._sessions = session_factory(self.engine)
+        if self.payments is None:
+            self.payments = StaffMarksPaid(self.config.public_base_url)
+        with self.session() as session:
+            state = session.get(HallState, 1)
+            if state is None:
+                signer = Signer.generate()
+                state = HallState(
+                    id=1,
+                    catalog_version=0,
+                    signing_key_pem=signer.private_pem().decode("ascii"),
+                    roster_version=1,
+                )
+                session.add(state)
+                catalog_mod.import_catalog(session, catalog_mod.packaged_catalog(), state)
+            self.signer = Signer.from_pem(state.signing_key_pem.encode("ascii"))
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- kiosks -------------------------------------------------------------------------
+
+    def add_kiosk(self, name: str, kiosk_id: str | None = None) -> tuple[str, str]:
+        """Register a kiosk, or give an existing one a new token (the old one stops working)."""
+        token = new_kiosk_token()
+        kiosk_id = kiosk_id or f"kiosk-{secrets.token_hex(4)}"
+        with self.session() as session:
+            kiosk = session.get(Kiosk, kiosk_id)
+            if kiosk is None:
+                session.add(
+                    Kiosk(
+                        id=kiosk_id,
+                        name=name,
+                        token_hash=token_hash(token),
+                        created_at=self.clock(),
+                    )
+                )
+            else:
+                kiosk.name, kiosk.token_hash, kiosk.active = name, token_hash(token), True
+        return kiosk_id, token
+
+    def authenticate(self, token: str) -> Kiosk:
+        with self.session() as session:
+            kiosk = session.scalar(select(Kiosk).where(Kiosk.token_hash == token_hash(token)))
+            if kiosk is None or not kiosk.active:
+                raise NotAuthenticated(
+                    "The kiosk token is unknown or revoked; issue a new one with "
+                    "'kiosk hall add-kiosk' and put it in the terminal's [hall] token setting."
+                )
+            return kiosk
+
+    def kiosks(self) -> list[Kiosk]:
+        with self.session() as session:
+            return list(session.scalars(select(Kiosk).order_by(Kiosk.id)))
+
+    # ---- catalog --------------------------------------------------------------------------
+
+    def catalog_version(self) -> int:
+        with self.session() as session:
+            state = session.get(HallState, 1)
+            assert state is not None
+            return state.catalog_version
+
+    def catalog(self, since: int) -> dict[str, Any]:
+        with self.session() as session:
+            state = session.get(HallState, 1)
+            assert state is not None
+            return catalog_mod.catalog_changes(session, since, state.catalog_version)
+
+    def import_catalog(self, data: dict[str, Any]) -> int:
+        with self.session() as session:
+            state = session.get(HallState, 1)
+            assert state is not None
+            return catalog_mod.import_catalog(session, data, state)
+
+    # ---- submissions ----------------------------------------------------------------------
+
+    def create_submission(
+        self, kiosk_id: str, idempotency_key: str, body: SubmissionIn
+    ) -> tuple[dict[str, Any], bool]:
+        """Returns (submission, created). The same key and body give back the same record."""
+        if not 1 <= len(idempotency_key) <= 200:
+            raise InvalidInput("The Idempotency-Key header must be 1 to 200 characters long.")
+        request_hash = hashlib.sha256(
+            json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+        ).hexdigest()
+        existing = self._by_key(kiosk_id, idempotency_key, request_hash)
+        if existing is not None:
+            return existing, False
+        now = self.clock()
+        try:
+            with self.session() as session:
+                submission_id = self._insert_submission(
+                    session, kiosk_id, idempotency_key, request_hash, body, now
+                )
+        except IntegrityError:
+            # Two requests with the same key raced; the loser answers with the winner's record.
+            existing = self._by_key(kiosk_id, idempotency_key, request_hash)
+            if existing is None:
+                raise Conflict("The submission could not be stored; send it again.") from None
+            return existing, False
+        self.dispatch_sms()
+        return self.get_submission(kiosk_id, submission_id), True
+
+    def _by_key(self, kiosk_id: str, key: str, request_hash: str) -> dict[str, Any] | None:
+        with self.session() as session:
+            row = session.scalar(
+                select(Submission).where(
+                    Submission.kiosk_id == kiosk_id, Submission.idempotency_key == key
+                )
+            )
+            if row is None:
+                return None
+            if row.request_hash != request_hash:
+                raise Conflict(
+                    "This Idempotency-Key was already used for a different submission; "
+                    "use a new key for a new submission.",
+                    code="idempotency_key_reused",
+                )
+            return self._submission_out(session, row)
+
+    def _insert_submission(
+        self,
+        session: Session,
+        kiosk_id: str,
+        key: str,
+        request_hash: str,
+        body: SubmissionIn,
+        now: datetime,
+    ) -> str:
+        applicant = body.applicant
+        id_number = applicant.id_number.upper()
+        if not is_valid_id_number(id_number):
+            raise InvalidInput("applicant.id_number is not a valid 18-digit resident ID number.")
+        if not is_valid_phone(applicant.phone):
+            raise InvalidInput("applicant.phone must be a mainland mobile or landline number.")
+        if len(set(body.item_ids)) != len(body.item_ids):
+            raise InvalidInput("item_ids lists the same item twice.")
+        items = []
+        for item_id in body.item_ids:
+            item = catalog_mod.live_entry(session, "item", item_id)
+            if item is None:
+                raise InvalidInput(
+                    f"Service item '{item_id}' is not in the catalog; sync the catalog and retry."
+                )
+            items.append(item)
+        if body.topic_id is not None:
+            topic = catalog_mod.live_entry(session, "topic", body.topic_id)
+            if topic is None:
+                raise InvalidInput(f"Topic '{body.topic_id}' is not in the catalog.")
+            outside = set(body.item_ids) - set(topic["items"])
+            if outside:
+                raise InvalidInput(
+                    f"Items {sorted(outside)} do not belong to topic '{body.topic_id}'."
+                )
+        for item_id in body.forms:
+            if item_id not in body.item_ids:
+                raise InvalidInput(f"forms has values for '{item_id}', which is not submitted.")
+        for item in items:
+            check_form(item["form_fields"], body.forms.get(item["id"], {}), item["id"])
+        for licence_id in body.elicence_ids:
+            licence = session.get(ELicence, licence_id)
+            if licence is None or licence.holder_id_number != id_number:
+                raise InvalidInput(f"E-licence '{licence_id}' is not on file for this applicant.")
+        for ecopy_id in body.reused_ecopy_ids:
+            if self._reusable_ecopy(session, ecopy_id, id_number, now) is None:
+                raise InvalidInput(f"E-copy '{ecopy_id}' is not a valid earlier e-copy of theirs.")
+        submission_id = uuid.uuid4().hex
+        fee = sum(int(item["fee_fen"]) for item in items)
+        days = max(int(item["promised_working_days"]) for item in items)
+        status = Status.DRAFT if body.draft else Status.SUBMITTED
+        row = Submission(
+            id=submission_id,
+            tracking_number=f"{now:%Y%m%d}{secrets.randbelow(10**10):010d}",
+            kiosk_id=kiosk_id,
+            idempotency_key=key,
+            request_hash=request_hash,
+            status=status.value,
+            applicant_id_number=id_number,
+            applicant_name=applicant.name,
+            applicant_phone=applicant.phone,
+            item_ids=list(body.item_ids),
+            topic_id=body.topic_id,
+            forms=body.model_dump(mode="json")["forms"],
+            elicence_ids=list(body.elicence_ids),
+            reused_ecopy_ids=list(body.reused_ecopy_ids),
+            fee_fen=fee,
+            promised_working_days=days,
+            created_at=now,
+            submitted_at=None if body.draft else now,
+            due_at=None if body.draft else add_working_days(now, days),
+        )
+        session.add(row)
+        session.flush()
+        session.add(
+            SubmissionEvent(
+                submission_id=submission_id,
+                step="created",
+                from_status=None,
+                to_status=status.value,
+                actor=f"kiosk:{kiosk_id}",
+                at=now,
+                note=None,
+            )
+        )
+        if fee > 0:
+            order_id = uuid.uuid4().hex
+            assert self.payments is not None
+            description = " + ".join(item["name"]["zh"] for item in items if item["fee_fen"])
+            session.add(
+                PaymentOrder(
+                    id=order_id,
+                    submission_id=submission_id,
+                    amount_fen=fee,
+                    status="unpaid",
+                    qr_payload=self.payments.payment_link(order_id, fee, description),
+                    created_at=now,
+                )
+            )
+        if not body.draft:
+            self._queue_submitted_sms(session, row)
+        return submission_id
+
+    def _queue_submitted_sms(self, session: Session, row: Submission) -> None:
+        due = row.due_at.date().isoformat() if row.due_at else ""
+        self._queue_sms(
+            session,
+            row,
+            "submitted",
+            f"【政务服务】您的办件已受理，受理编号{row.tracking_number}，承诺办结日期{due}。"
+            "可凭编号在自助终端查询进度。",
+        )
+
+    def submit_draft(self, kiosk_id: str, submission_id: str) -> dict[str, Any]:
+        now = self.clock()
+        with self.session() as session:
+            row = self._own(session, kiosk_id, submission_id)
+            if row.status == Status.SUBMITTED.value:
+                return self._submission_out(session, row)
+            self._step(session, row, Step.SUBMITTED, f"kiosk:{kiosk_id}", now)
+            row.submitted_at = now
+            row.due_at = add_working_days(now, row.promised_working_days)
+            self._queue_submitted_sms(session, row)
+            out = self._submission_out(session, row)
+        self.dispatch_sms()
+        return out
+
+    def _own(self, session: Session, kiosk_id: str, submission_id: str) -> Submission:
+        row = session.get(Submission, submission_id)
+        if row is None or row.kiosk_id != kiosk_id:
+            raise NotFound(f"No submission '{submission_id}' was made at this kiosk.")
+        return row
+
+    def get_submission(self, kiosk_id: str, submission_id: str) -> dict[str, Any]:
+        with self.session() as session:
+            return self._submission_out(session, self._own(session, kiosk_id, submission_id))
+
+    def list_submissions(
+        self, kiosk_id: str, status: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        with self.session() as session:
+            query = select(Submission).where(Submission.kiosk_id == kiosk_id)
+            if status:
+                query = query.where(Submission.status == status)
+            rows = session.scalars(query.order_by(Submission.created_at.desc()).limit(limit))
+            return [self._submission_out(session, row) for row in rows]
+
+    def _submission_out(self, session: Session, row: Submission) -> dict[str, Any]:
+        ecopies = session.scalars(
+            select(ECopy).where(ECopy.submission_id == row.id).order_by(ECopy.created_at)
+        )
+        history = session.scalars(
+            select(SubmissionEvent)
+            .where(SubmissionEvent.submission_id == row.id)
+            .order_by(SubmissionEvent.seq)
+        )
+        order = session.scalar(select(PaymentOrder).where(PaymentOrder.submission_id == row.id))
+        phone = row.applicant_phone
+        return {
+            "id": row.id,
+            "tracking_number": row.tracking_number,
+            "kiosk_id": row.kiosk_id,
+            "status": row.status,
+            "item_ids": row.item_ids,
+            "topic_id": row.topic_id,
+            "applicant_name": row.applicant_name,
+            "applicant_phone_masked": phone[:3] + "****" + phone[-4:],
+            "fee_fen": row.fee_fen,
+            "promised_working_days": row.promised_working_days,
+            "created_at": utc(row.created_at),
+            "submitted_at": utc(row.submitted_at),
+            "due_at": utc(row.due_at),
+            "decision_reason": row.decision_reason,
+            "elicence_ids": row.elicence_ids,
+            "reused_ecopy_ids": row.reused_ecopy_ids,
+            "ecopies": [self._ecopy_out(e) for e in ecopies],
+            "payment": None if order is None else self._payment_out(order),
+            "history": [
+                {
+                    "step": h.step,
+                    "from_status": h.from_status,
+                    "to_status": h.to_status,
+                    "actor": h.actor,
+                    "at": utc(h.at),
+                    "note": h.note,
+                }
+                for h in history
+            ],
+        }
+
+    @staticmethod
+    def _ecopy_out(ecopy: ECopy) -> dict[str, Any]:
+        return {
+            "id": ecopy.id,
+            "submission_id": ecopy.submission_id,
+            "material_code": ecopy.material_code,
+            "filename": ecopy.filename,
+            "content_type": ecopy.content_type,
+            "size": ecopy.size,
+            "sha256": ecopy.sha256,
+            "created_at": utc(ecopy.created_at),
+            "valid_until": utc(ecopy.valid_until),
+        }
+
+    @staticmethod
+    def _payment_out(order: PaymentOrder) -> dict[str, Any]:
+        return {
+            "order_id": order.id,
+            "submission_id": order.submission_id,
+            "amount_fen": order.amount_fen,
+            "status": order.status,
+            "qr_payload": order.qr_payload,
+            "created_at": utc(order.created_at),
+            "paid_at": utc(order.paid_at),
+        }
+
+    def _step(
+        self,
+        session: Session,
+        row: Submission,
+        step: Step,
+        actor: str,
+        at: datetime,
+        note: str | None = None,
+    ) -> None:
+        current = Status(row.status)
+        new = next_status(current, step)
+        row.status = new.value
+        if new in FINAL_STATUSES:
+            row.finished_at = at
+        session.add(
+            SubmissionEvent(
+                submission_id=row.id,
+                step=step.value,
+                from_status=current.value,
+                to_status=new.value,
+                actor=actor,
+                at=at,
+                note=note,
+            )
+        )
+
+    # ---- e-copies ---------------------------------------------------------------------------
+
+    def add_ecopy(
+        self,
+        kiosk_id: str,
+        submission_id: str,
+        material_code: str,
+        filename: str,
+        content_type: str,
+        data: bytes,
+        declared_sha256: str,
+    ) -> tuple[dict[str, Any], bool]:
+        limit = self.config.max_upload_bytes
+        if len(data) > limit:
+            raise PayloadTooLarge(
+                f"The e-copy is {len(data)} bytes; the hall accepts at most {limit} bytes — "
+                "scan at a lower resolution or as JPEG."
+            )
+        if len(data) == 0:
+            raise InvalidInput("The e-copy file is empty.")
+        if content_type not in self.config.allowed_content_types:
+            allowed = ", ".join(self.config.allowed_content_types)
+            raise UnsupportedMediaType(f"E-copies must be one of {allowed}, not '{content_type}'.")
+        if not data.startswith(MAGIC.get(content_type, (b"",))):
+            raise UnsupportedMediaType(f"The file's content is not {content_type}.")
+        actual = hashlib.sha256(data).hexdigest()
+        if declared_sha256.lower() != actual:
+            raise InvalidInput(
+                "The e-copy's SHA-256 does not match the uploaded bytes; the file was damaged "
+                "on the way — send it again.",
+                code="checksum_mismatch",
+            )
+        now = self.clock()
+        with self.session() as session:
+            row = self._own(session, kiosk_id, submission_id)
+            materials = {
+                material["code"]
+                for item_id in row.item_ids
+                for material in (catalog_mod.live_entry(session, "item", item_id) or {}).get(
+                    "materials", []
+                )
+            }
+            if material_code not in materials:
+                raise InvalidInput(
+                    f"Material '{material_code}' is not asked for by this submission's items."
+                )
+            existing = session.scalar(
+                select(ECopy).where(
+                    ECopy.submission_id == submission_id,
+                    ECopy.material_code == material_code,
+                    ECopy.sha256 == actual,
+                )
+            )
+            if existing is not None:
+                return self._ecopy_out(existing), False
+            if row.status not in (Status.DRAFT, Status.SUBMITTED, Status.DEPOSITED):
+                raise Conflict(
+                    f"E-copies can no longer be added: the submission is '{row.status}'."
+                )
+            ecopy = ECopy(
+                id=uuid.uuid4().hex,
+                submission_id=submission_id,
+                material_code=material_code,
+                filename=filename[:200] or "ecopy",
+                content_type=content_type,
+                size=len(data),
+                sha256=actual,
+                created_at=now,
+                valid_until=now + timedelta(days=self.config.ecopy_valid_days),
+                data=data,
+            )
+            session.add(ecopy)
+            try:
+                session.flush()
+            except IntegrityError:
+                raise Conflict("The same e-copy is being uploaded twice at once; retry.") from None
+            return self._ecopy_out(ecopy), True
+
+    def ecopy_content(self, ecopy_id: str) -> tuple[str, bytes]:
+        """For staff only: the kiosk API never serves e-copies back."""
+        with self.session() as session:
+            ecopy = session.get(ECopy, ecopy_id)
+            if ecopy is None:
+                raise NotFound(f"No e-copy '{ecopy_id}'.")
+            return ecopy.content_type, ecopy.data
+
+    def _reusable_ecopy(
+        self, session: Session, ecopy_id: str, id_number: str, now: datetime
+    ) -> ECopy | None:
+        ecopy = session.get(ECopy, ecopy_id)
+        if ecopy is None or ecopy.valid_until < now:
+            return None
+        owner = session.get(Submission, ecopy.submission_id)
+        if owner is None or owner.applicant_id_number != id_number:
+            return None
+        return ecopy
+
+    # ---- e-licences -------------------------------------------------------------------------
+
+    def lookup(
+        self, kiosk_id: str, id_number: str, submission_id: str | None, purpose: str | None
+    ) -> dict[str, Any]:
+        id_number = id_number.upper()
+        if not is_valid_id_number(id_number):
+            raise InvalidInput("id_number is not a valid 18-digit resident ID number.")
+        now = self.clock()
+        with self.session() as session:
+            if submission_id is not None:
+                self._own(session, kiosk_id, submission_id)
+            licences = list(
+                session.scalars(
+                    select(ELicence)
+                    .where(ELicence.holder_id_number == id_number)
+                    .order_by(ELicence.licence_type)
+                )
+            )
+            ecopies = session.execute(
+                select(ECopy, Submission.tracking_number)
+                .join(Submission, Submission.id == ECopy.submission_id)
+                .where(Submission.applicant_id_number == id_number, ECopy.valid_until >= now)
+                .order_by(ECopy.created_at.desc())
+            ).all()
+            session.add(
+                LookupLog(
+                    kiosk_id=kiosk_id,
+                    submission_id=submission_id,
+                    purpose=purpose,
+                    id_number_masked=id_number[:6] + "********" + id_number[-4:],
+                    elicences_found=len(licences),
+                    ecopies_found=len(ecopies),
+                    at=now,
+                )
+            )
+            return {
+                "elicences": [
+                    {
+                        "id": lic.id,
+                        "licence_type": lic.licence_type,
+                        "number": lic.number,
+                        "title": {"zh": lic.title_zh, "en": lic.title_en},
+                        "issuer": lic.issuer,
+                        "issued_on": lic.issued_on,
+                        "valid_until": lic.valid_until,
+                    }
+                    for lic in licences
+                    if lic.valid_until is None or lic.valid_until >= now.date().isoformat()
+                ],
+                "reusable_ecopies": [
+                    {
+                        "id": e.id,
+                        "material_code": e.material_code,
+                        "filename": e.filename,
+                        "content_type": e.content_type,
+                        "size": e.size,
+                        "sha256": e.sha256,
+                        "tracking_number": tracking,
+                        "created_at": utc(e.created_at),
+                        "valid_until": utc(e.valid_until),
+                    }
+                    for e, tracking in ecopies
+                ],
+            }
+
+    def lookup_log(self, limit: int = 100) -> list[LookupLog]:
+        with self.session() as session:
+            return list(
+                session.scalars(select(LookupLog).order_by(LookupLog.seq.desc()).limit(limit))
+            )
+
+    def add_elicence(
+        self,
+        holder_id_number: str,
+        licence_type: str,
+        number: str,
+        title: tuple[str, str],
+        issuer: str,
+        issued_on: str,
+        valid_until: str | None = None,
+    ) -> str:
+        licence_id = f"el-{licence_type}-{hashlib.sha256(number.encode()).hexdigest()[:10]}"
+        with self.session() as session:
+            if session.get(ELicence, licence_id) is None:
+                session.add(
+                    ELicence(
+                        id=licence_id,
+                        holder_id_number=holder_id_number.upper(),
+                        licence_type=licence_type,
+                        number=number,
+                        title_zh=title[0],
+                        title_en=title[1],
+                        issuer=issuer,
+                        issued_on=issued_on,
+                        valid_until=valid_until,
+                    )
+                )
+        return licence_id
+
+    # ---- events from kiosks ------------------------------------------------------------------
+
+    def apply_events(self, kiosk_id: str, events: list[EventIn]) -> list[dict[str, Any]]:
+        """Each event in its own transaction, in order: one bad event does not block the rest."""
+        results = [self._apply_event(kiosk_id, event) for event in events]
+        self.dispatch_sms()
+        return results
+
+    def _apply_event(self, kiosk_id: str, event: EventIn) -> dict[str, Any]:
+        payload = event.model_dump(mode="json")
+        body_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        with self.session() as session:
+            seen = session.get(KioskEvent, (kiosk_id, event.event_id))
+            if seen is not None:
+                if seen.body_hash != body_hash:
+                    return {
+                        "event_id": event.event_id,
+                        "outcome": "conflict",
+                        "duplicate": True,
+                        "message": "This event id was already used for a different event.",
+                    }
+                return {
+                    "event_id": event.event_id,
+                    "outcome": seen.outcome,
+                    "duplicate": True,
+                    "message": seen.message,
+                }
+        now = self.clock()
+        occurred = event.occurred_at
+        if occurred.tzinfo is not None:
+            occurred = occurred.astimezone(UTC).replace(tzinfo=None)
+        try:
+            with self.session() as session:
+                message = self._event_effect(session, kiosk_id, event, occurred)
+                outcome = "applied"
+        except (InvalidInput, NotFound, Conflict) as err:
+            outcome, message = "rejected", err.message
+        try:
+            with self.session() as session:
+                session.add(
+                    KioskEvent(
+                        kiosk_id=kiosk_id,
+                        event_id=event.event_id,
+                        type=event.type,
+                        body_hash=body_hash,
+                        occurred_at=occurred,
+                        received_at=now,
+                        submission_id=event.submission_id,
+                        payload=payload,
+                        outcome=outcome,
+                        message=message,
+                    )
+                )
+        except IntegrityError:
+            # The same event arrived twice at once; the first one recorded its outcome.
+            return self._apply_event(kiosk_id, event)
+        return {
+            "event_id": event.event_id,
+            "outcome": outcome,
+            "duplicate": False,
+            "message": message,
+        }
+
+    def _event_effect(self, session: Session, kiosk_id: str, event: EventIn, at: datetime) -> str:
+        actor = f"kiosk:{kiosk_id}"
+        if event.courier_card_id:
+            actor = f"courier:{event.courier_card_id}@kiosk:{kiosk_id}"
+        if event.type == "door_alarm":
+            session.add(
+                KioskAlert(
+                    kiosk_id=kiosk_id,
+                    kind="door_alarm",
+                    compartment=event.compartment,
+                    detail=event.detail or "",
+                    at=at,
+                )
+            )
+            return "Door alarm recorded."
+        if event.submission_id is None:
+            raise InvalidInput(f"A '{event.type}' event needs a submission_id.")
+        row = self._own(session, kiosk_id, event.submission_id)
+        task = session.scalar(select(DeliveryTask).where(DeliveryTask.submission_id == row.id))
+        note = f"compartment {event.compartment}" if event.compartment else None
+        if event.type == "deposited":
+            self._step(session, row, Step.DEPOSITED, actor, at, note)
+            row.deposit_compartment = event.compartment
+        elif event.type == "collected":
+            self._step(session, row, Step.COLLECTED, actor, at, note)
+        elif event.type == "result_loaded":
+            if task is None or task.status != "pending" or row.status != Status.RESULT_READY:
+                raise Conflict("There is no result waiting to be loaded for this submission.")
+            task.status, task.compartment = "loaded", event.compartment
+            task.pickup_deadline = at + timedelta(days=self.config.pickup_days)
+            session.add(
+                SubmissionEvent(
+                    submission_id=row.id,
+                    step="result_loaded",
+                    from_status=row.status,
+                    to_status=row.status,
+                    actor=actor,
+                    at=at,
+                    note=note,
+                )
+            )
+            code, task.pending_pickup_code = task.pending_pickup_code, None
+            self._queue_sms(
+                session,
+                row,
+                "pickup_code",
+                f"【政务服务】您的办件{row.tracking_number}的办理结果已放入自助柜，取件码{code}，"
+                f"请于{task.pickup_deadline:%Y-%m-%d}前凭取件码或身份证领取。",
+            )
+        elif event.type == "picked_up":
+            self._step(session, row, Step.PICKED_UP, actor, at, note)
+            if task is not None:
+                task.status = "picked_up"
+        elif event.type == "returned":
+            self._step(session, row, Step.RETURNED, actor, at, note)
+            if task is not None:
+                task.status = "returned"
+            self._queue_sms(
+                session,
+                row,
+                "returned",
+                f"【政务服务】您的办件{row.tracking_number}的结果逾期未取，已退回政务服务中心，"
+                "请凭身份证到中心窗口领取。",
+            )
+        return f"Submission {row.tracking_number} is now '{row.status}'."
+
+    # ---- couriers and tasks --------------------------------------------------------------
+
+    def add_courier(
+        self, card_id: str, name: str, pin: str, role: str, kiosk_ids: list[str] | None = None
+    ) -> None:
+        if role not in ROLES:
+            raise InvalidInput(f"A courier's role is one of {', '.join(ROLES)}, not '{role}'.")
+        if not pin.isdigit() or not 4 <= len(pin) <= 8:
+            raise InvalidInput("A courier PIN is 4 to 8 digits.")
+        with self.session() as session:
+            courier = session.get(Courier, card_id)
+            if courier is None:
+                session.add(
+                    Courier(
+                        card_id=card_id,
+                        name=name,
+                        role=role,
+                        pin_hash=hash_secret(pin),
+                        kiosk_ids=list(kiosk_ids or []),
+                    )
+                )
+            else:
+                courier.name, courier.role, courier.pin_hash = name, role, hash_secret(pin)
+                courier.kiosk_ids, courier.active = list(kiosk_ids or []), True
+            state = session.get(HallState, 1)
+            assert state is not None
+            state.roster_version += 1
+
+    def roster(self, kiosk_id: str) -> dict[str, Any]:
+        now = self.clock().replace(microsecond=0)
+        with self.session() as session:
+            state = session.get(HallState, 1)
+            assert state is not None
+            couriers = [
+                c
+                for c in session.scalars(
+                    select(Courier).where(Courier.active.is_(True)).order_by(Courier.card_id)
+                )
+                if not c.kiosk_ids or kiosk_id in c.kiosk_ids
+            ]
+            document = {
+                "format": 1,
+                "kiosk_id": kiosk_id,
+                "version": state.roster_version,
+                "issued_at": utc(now),
+                "expires_at": utc(now + timedelta(hours=self.config.roster_valid_hours)),
+                "key_id": self.signer.key_id,
+                "couriers": [
+                    {"card_id": c.card_id, "name": c.name, "role": c.role, "pin_hash": c.pin_hash}
+                    for c in couriers
+                ],
+            }
+        return {
+            "roster": document,
+            "algorithm": "Ed25519",
+            "key_id": self.signer.key_id,
+            "signature": self.signer.sign(document),
+        }
+
+    def has_courier(self, card_id: str) -> bool:
+        with self.session() as session:
+            return session.get(Courier, card_id) is not None
+
+    def has_staff(self, username: str) -> bool:
+        with self.session() as session:
+            return session.get(StaffUser, username) is not None
+
+    def verify_courier_pin(self, card_id: str, pin: str) -> bool:
+        with self.session() as session:
+            courier = session.get(Courier, card_id)
+            return courier is not None and verify_secret(pin, courier.pin_hash)
+
+    def tasks(self, kiosk_id: str) -> dict[str, Any]:
+        now = self.clock()
+        with self.session() as session:
+            deposited = session.scalars(
+                select(Submission)
+                .where(Submission.kiosk_id == kiosk_id, Submission.status == Status.DEPOSITED)
+                .order_by(Submission.created_at)
+            )
+            collections = []
+            for row in deposited:
+                when = session.scalar(
+                    select(func.max(SubmissionEvent.at)).where(
+                        SubmissionEvent.submission_id == row.id,
+                        SubmissionEvent.step == Step.DEPOSITED.value,
+                    )
+                )
+                collections.append(
+                    {
+                        "submission_id": row.id,
+                        "tracking_number": row.tracking_number,
+                        "compartment": row.deposit_compartment,
+                        "deposited_at": utc(when),
+                        "item_ids": row.item_ids,
+                    }
+                )
+            rows = session.execute(
+                select(DeliveryTask, Submission)
+                .join(Submission, Submission.id == DeliveryTask.submission_id)
+                .where(
+                    DeliveryTask.kiosk_id == kiosk_id,
+                    DeliveryTask.status.in_(("pending", "loaded")),
+                )
+                .order_by(DeliveryTask.created_at)
+            ).all()
+            deliveries, returns_due = [], []
+            for task, row in rows:
+                out = self._task_out(task, row)
+                if task.status == "pending":
+                    deliveries.append(out)
+                elif task.pickup_deadline is not None and task.pickup_deadline < now:
+                    returns_due.append(out)
+        return {"collections": collections, "deliveries": deliveries, "returns_due": returns_due}
+
+    @staticmethod
+    def _task_out(task: DeliveryTask, row: Submission) -> dict[str, Any]:
+        return {
+            "task_id": task.id,
+            "submission_id": row.id,
+            "tracking_number": row.tracking_number,
+            "status": task.status,
+            "description": {"zh": task.description_zh, "en": task.description_en},
+            "outcome": "rejected" if _was_rejected(row) else "approved",
+            "pickup_code_sha256": task.pickup_code_hash,
+            "applicant_id_number_sha256": id_number_hash(row.applicant_id_number),
+            "compartment": task.compartment,
+            "pickup_deadline": utc(task.pickup_deadline),
+            "created_at": utc(task.created_at),
+        }
+
+    # ---- payments ---------------------------------------------------------------------------
+
+    def payment(self, kiosk_id: str, submission_id: str) -> dict[str, Any]:
+        with self.session() as session:
+            self._own(session, kiosk_id, submission_id)
+            order = session.scalar(
+                select(PaymentOrder).where(PaymentOrder.submission_id == submission_id)
+            )
+            if order is None:
+                raise NotFound("This submission has no fee, so there is no payment order.")
+            return self._payment_out(order)
+
+    def payment_order(self, order_id: str) -> PaymentOrder:
+        with self.session() as session:
+            order = session.get(PaymentOrder, order_id)
+            if order is None:
+                raise NotFound(f"No payment order '{order_id}'.")
+            return order
+
+    def mark_paid(self, submission_id: str, via: str) -> None:
+        """What a payment adapter calls when the money has arrived; repeating it changes nothing."""
+        with self.session() as session:
+            order = session.scalar(
+                select(PaymentOrder).where(PaymentOrder.submission_id == submission_id)
+            )
+            if order is None:
+                raise NotFound("This submission has no payment order.")
+            if order.status != "paid":
+                order.status, order.paid_at, order.paid_via = "paid", self.clock(), via
+
+    # ---- staff actions -------------------------------------------------------------------
+
+    def staff_step(self, submission_id: str, step: Step, actor: str, reason: str = "") -> None:
+        now = self.clock()
+        reason = reason.strip()
+        with self.session() as session:
+            row = session.get(Submission, submission_id)
+            if row is None:
+                raise NotFound(f"No submission '{submission_id}'.")
+            if step is Step.REJECTED and not reason:
+                raise InvalidInput("A rejection needs a reason the citizen can act on.")
+            self._step(session, row, step, actor, now, reason or None)
+            if step in (Step.APPROVED, Step.REJECTED):
+                row.decision_reason = reason or None
+                row.decision = step.value
+            if step is Step.RESULT_PRODUCED:
+                self._create_delivery_task(session, row, now)
+        self.dispatch_sms()
+
+    def _create_delivery_task(self, session: Session, row: Submission, now: datetime) -> None:
+        task_id = uuid.uuid4().hex
+        code = new_pickup_code()
+        names = [catalog_mod.live_entry(session, "item", i) or {} for i in row.item_ids]
+        rejected = _was_rejected(row)
+        zh = "、".join(n.get("name", {}).get("zh", "") for n in names)
+        en = "; ".join(n.get("name", {}).get("en", "") for n in names)
+        session.add(
+            DeliveryTask(
+                id=task_id,
+                submission_id=row.id,
+                kiosk_id=row.kiosk_id,
+                status="pending",
+                description_zh=("不予受理决定书及退回材料：" if rejected else "办理结果：") + zh,
+                description_en=(
+                    "Rejection notice and returned materials: " if rejected else "Result: "
+                )
+                + en,
+                pickup_code_hash=pickup_code_hash(task_id, code),
+                pending_pickup_code=code,
+                created_at=now,
+            )
+        )
+
+    # ---- SMS ---------------------------------------------------------------------------
+
+    def _queue_sms(self, session: Session, row: Submission, kind: str, body: str) -> None:
+        session.add(
+            SmsMessage(
+                phone=row.applicant_phone,
+                kind=kind,
+                body=body,
+                submission_id=row.id,
+                status="queued",
+                created_at=self.clock(),
+            )
+        )
+
+    def dispatch_sms(self) -> int:
+        """Hand queued messages to the sender after their transaction committed."""
+        sent = 0
+        with self.session() as session:
+            queued = list(
+                session.scalars(select(SmsMessage).where(SmsMessage.status == "queued").limit(100))
+            )
+            for message in queued:
+                try:
+                    self.sms_sender.send(message.phone, message.body)
+                except SmsSendFailed as err:
+                    message.error = str(err)
+                    continue
+                message.status, message.sent_at = "sent", self.clock()
+                message.sender = self.sms_sender.name
+                sent += 1
+        return sent
+
+    def sms_outbox(self, limit: int = 200) -> list[dict[str, Any]]:
+        with self.session() as session:
+            rows = session.scalars(select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit))
+            return [
+                {
+                    "id": m.id,
+                    "phone": m.phone,
+                    "kind": m.kind,
+                    "body": m.body,
+                    "submission_id": m.submission_id,
+                    "status": m.status,
+                    "created_at": utc(m.created_at),
+                    "sent_at": utc(m.sent_at),
+                    "sender": m.sender,
+                }
+                for m in rows
+            ]
+
+    # ---- staff accounts and sessions -----------------------------------------------------
+
+    def add_staff(self, username: str, password: str, display_name: str = "") -> None:
+        if len(password) < 8:
+            raise InvalidInput("A staff password needs at least 8 characters.")
+        with self.session() as session:
+            user = session.get(StaffUser, username)
+            if user is None:
+                session.add(
+                    StaffUser(
+                        username=username,
+                        display_name=display_name or username,
+                        password_hash=hash_secret(password),
+                    )
+                )
+            else:
+                user.password_hash = hash_secret(password)
+
+    def staff_login(self, username: str, password: str) -> tuple[str, str] | None:
+        """Returns (session token, csrf token), or None for a wrong name or password."""
+        with self.session() as session:
+            user = session.get(StaffUser, username)
+            if user is None or not verify_secret(password, user.password_hash):
+                return None
+            token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+            session.add(
+                StaffSession(
+                    token_hash=token_hash(token),
+                    username=username,
+                    csrf_token=csrf,
+                    expires_at=self.clock() + timedelta(hours=self.config.session_hours),
+                )
+            )
+            return token, csrf
+
+    def staff_session(self, token: str) -> StaffSession | None:
+        with self.session() as session:
+            row = session.get(StaffSession, token_hash(token))
+            if row is None or row.expires_at < self.clock():
+                return None
+            return row
+
+    def staff_logout(self, token: str) -> None:
+        with self.session() as session:
+            row = session.get(StaffSession, token_hash(token))
+            if row is not None:
+                session.delete(row)
+
+    # ---- staff views -------------------------------------------------------------------
+
+    def queue(self, status: str | None = None, limit: int = 300) -> list[dict[str, Any]]:
+        now = self.clock()
+        with self.session() as session:
+            query = select(Submission).where(Submission.status != Status.DRAFT.value)
+            if status:
+                query = query.where(Submission.status == status)
+            rows = list(session.scalars(query.order_by(Submission.due_at).limit(limit)))
+            names = {
+                e.id: e.content["name"]["zh"]
+                for e in session.scalars(select(CatalogEntry).where(CatalogEntry.kind == "item"))
+            }
+            out = []
+            for row in rows:
+                finished = Status(row.status) in FINAL_STATUSES or row.status in (
+                    Status.RESULT_READY.value,
+                )
+                colour = (
+                    supervision_colour(row.submitted_at, row.due_at, now, finished=finished)
+                    if row.submitted_at and row.due_at
+                    else Supervision.GREEN
+                )
+                out.append(
+                    {
+                        "id": row.id,
+                        "tracking_number": row.tracking_number,
+                        "kiosk_id": row.kiosk_id,
+                        "status": row.status,
+                        "items": [names.get(i, i) for i in row.item_ids],
+                        "applicant_name": row.applicant_name,
+                        "submitted_at": row.submitted_at,
+                        "due_at": row.due_at,
+                        "supervision": colour.value,
+                        "fee_fen": row.fee_fen,
+                    }
+                )
+            return out
+
+    def staff_detail(self, submission_id: str) -> dict[str, Any]:
+        with self.session() as session:
+            row = session.get(Submission, submission_id)
+            if row is None:
+                raise NotFound(f"No submission '{submission_id}'.")
+            out = self._submission_out(session, row)
+            out["applicant_id_number_masked"] = (
+                row.applicant_id_number[:6] + "********" + row.applicant_id_number[-4:]
+            )
+            out["applicant_phone"] = row.applicant_phone
+            out["forms"] = row.forms
+            out["items"] = [
+                catalog_mod.live_entry(session, "item", i) or {"id": i, "name": {"zh": i, "en": i}}
+                for i in row.item_ids
+            ]
+            task = session.scalar(select(DeliveryTask).where(DeliveryTask.submission_id == row.id))
+            out["task"] = None if task is None else self._task_out(task, row)
+            return out
+
+    def stats(self, kiosk_id: str | None, days: int = 14) -> dict[str, Any]:
+        now = self.clock()
+        start = (now - timedelta(days=days - 1)).date()
+        with self.session() as session:
+            query = select(Submission).where(Submission.status != Status.DRAFT.value)
+            if kiosk_id:
+                query = query.where(Submission.kiosk_id == kiosk_id)
+            rows = list(session.scalars(query))
+            ids = [r.id for r in rows]
+            paid = 0
+            due = 0
+            if ids:
+                for order in session.scalars(
+                    select(PaymentOrder).where(PaymentOrder.submission_id.in_(ids))
+                ):
+                    if order.status == "paid":
+                        paid += order.amount_fen
+                    else:
+                        due += order.amount_fen
+            alert_query = select(KioskAlert).order_by(KioskAlert.seq.desc()).limit(20)
+            if kiosk_id:
+                alert_query = alert_query.where(KioskAlert.kiosk_id == kiosk_id)
+            alerts = [
+                {
+                    "kiosk_id": a.kiosk_id,
+                    "compartment": a.compartment,
+                    "detail": a.detail,
+                    "at": a.at,
+                }
+                for a in session.scalars(alert_query)
+            ]
+        per_day: dict[date, int] = {start + timedelta(days=i): 0 for i in range(days)}
+        for row in rows:
+            day = row.created_at.date()
+            if day in per_day:
+                per_day[day] += 1
+        picked = [r for r in rows if r.status == Status.PICKED_UP.value]
+        turnaround = [
+            (r.finished_at - r.submitted_at).total_seconds() / 3600
+            for r in picked
+            if r.finished_at and r.submitted_at
+        ]
+        return {
+            "kiosk_id": kiosk_id,
+            "per_day": sorted(per_day.items()),
+            "total": len(rows),
+            "pickups": len(picked),
+            "returned": sum(1 for r in rows if r.status == Status.RETURNED.value),
+            "median_turnaround_hours": statistics.median(turnaround) if turnaround else None,
+            "fees_paid_fen": paid,
+            "fees_due_fen": due,
+            "alerts": alerts,
+        }
+
+
+def _was_rejected(row: Submission) -> bool:
+    return row.decision == "rejected"
