@@ -1,0 +1,1 @@
+"""Kivy views of the terminal: they render view-models and forward intents, nothing more."""

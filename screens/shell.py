@@ -1,0 +1,154 @@
+"""The presenter between the core and the widgets: intents in, view-models out.
+
+It owns no state of its own that the core could hold: language, large text and personal data live
+in the session, idle time in the guard, the notice shown is derived from the clock. Redraws are
+batched with one Clock trigger, so a burst of changes costs one render on the next frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from kivy.clock import Clock
+from kivy.uix.screenmanager import ScreenManager
+
+from kiosk.idle import IdleExpired, IdleResting, IdleStatus
+from kiosk.notices import NoticeBoard
+from kiosk.ports.ui_events import UiEventBridge
+from kiosk.session import SessionGuard, SessionSnapshot
+
+from . import attract_screen, service_start_screen
+from .help_overlay import HelpOverlay
+from .idle_overlay import IdleOverlay
+from .view_models import (
+    CurrentNotice,
+    ServiceKind,
+    TerminalIdentity,
+    attract_view,
+    help_view,
+    idle_view,
+    service_start_view,
+)
+
+IDLE_TICK_S = 0.25
+NOTICE_CHECK_S = 0.5
+
+
+@dataclass(frozen=True)
+class ShellParts:
+    """What the composition root hands to the UI; nothing in screens/ builds these itself."""
+
+    identity: TerminalIdentity
+    guard: SessionGuard
+    notices: NoticeBoard
+    bridge: UiEventBridge
+    clock: Callable[[], float]
+    large_text_scale: float
+    kiosk_mode: bool
+    font_path: str | None
+
+
+class ShellPresenter:
+    def __init__(
+        self,
+        parts: ShellParts,
+        screens: ScreenManager,
+        help_overlay: HelpOverlay,
+        idle_overlay: IdleOverlay,
+        on_large_text: Callable[[bool], None],
+    ) -> None:
+        self._parts = parts
+        self._screens = screens
+        self._help = help_overlay
+        self._idle = idle_overlay
+        self._on_large_text = on_large_text
+        self._service: ServiceKind = "apply"
+        self._idle_status: IdleStatus = IdleResting()
+        self._notice_index: int | None = None
+        self._redraw = Clock.create_trigger(self._render, 0)
+
+    def start(self) -> None:
+        session = self._parts.guard.session
+        self._parts.bridge.subscribe(SessionSnapshot, lambda _snapshot: self._redraw())
+        session.subscribe(self._parts.bridge.post)
+        Clock.schedule_interval(self._tick_idle, IDLE_TICK_S)
+        Clock.schedule_interval(self._check_notice, NOTICE_CHECK_S)
+        self._render()
+
+    # -- intents (called by the widgets) ---------------------------------------------------
+    def toggle_language(self) -> None:
+        self._parts.guard.session.toggle_language()
+
+    def toggle_large_text(self) -> None:
+        self._parts.guard.session.toggle_large_text()
+
+    def open_help(self) -> None:
+        self._help.open(animation=False)
+
+    def close_help(self) -> None:
+        self._help.dismiss(animation=False)
+
+    def start_service(self, kind: ServiceKind) -> None:
+        self._service = kind
+        self._screens.current = service_start_screen.NAME
+        self._redraw()
+
+    def back_to_start(self) -> None:
+        self._screens.current = attract_screen.NAME
+
+    def continue_session(self) -> None:
+        self._parts.guard.touched(self._parts.clock())
+        self._tick_idle(0)
+
+    # -- inputs from the window and the clock ------------------------------------------------
+    def on_any_touch(self, _window: Any, _touch: Any) -> bool:
+        """Every finger on the glass counts as presence; returns False so the touch goes on."""
+        self._parts.guard.touched(self._parts.clock())
+        return False
+
+    def _tick_idle(self, _dt: float) -> None:
+        status = self._parts.guard.tick(self._parts.clock())
+        if status == self._idle_status:
+            return
+        self._idle_status = status
+        if isinstance(status, IdleExpired):
+            self._help.dismiss(animation=False)
+            self._screens.current = attract_screen.NAME
+        self._redraw()
+
+    def _current_notice(self) -> CurrentNotice | None:
+        board = self._parts.notices
+        current = board.current(self._parts.clock())
+        if current is None:
+            return None
+        index, notice = current
+        return CurrentNotice(index=index, count=len(board.notices), notice=notice)
+
+    def _check_notice(self, _dt: float) -> None:
+        current = self._current_notice()
+        index = current.index if current else None
+        if index != self._notice_index:
+            self._redraw()
+
+    # -- output --------------------------------------------------------------------------------
+    def _render(self, *_args: object) -> None:
+        identity = self._parts.identity
+        snapshot = self._parts.guard.session.snapshot()
+        current = self._current_notice()
+        self._notice_index = current.index if current else None
+        self._on_large_text(snapshot.large_text)
+        self._screens.get_screen(attract_screen.NAME).view = attract_view(
+            identity, snapshot, current
+        )
+        self._screens.get_screen(service_start_screen.NAME).view = service_start_view(
+            identity, snapshot, self._service
+        )
+        self._help.view = help_view(identity, snapshot)
+        warning = idle_view(snapshot, self._idle_status)
+        self._idle.view = warning
+        if warning.visible and self._idle.parent is None:
+            self._idle.open(animation=False)
+        elif not warning.visible and self._idle.parent is not None:
+            self._idle.dismiss(animation=False)
