@@ -28,6 +28,19 @@ from .errors import DeviceOffline, NoReply
 
 FrameT = TypeVar("FrameT")
 
+# pyserial's POSIX flush() calls termios.tcdrain, which raises termios.error (not an OSError) when
+# a pty or USB adapter vanishes mid-write.
+try:
+    import termios
+
+    _WRITE_ERRORS: tuple[type[BaseException], ...] = (
+        serial.SerialException,
+        OSError,
+        termios.error,
+    )
+except ImportError:  # Windows
+    _WRITE_ERRORS = (serial.SerialException, OSError)
+
 
 class FrameDecoder(Protocol[FrameT]):
     """An incremental, pure decoder: bytes in, complete frames out, garbage skipped."""
@@ -110,7 +123,7 @@ class SerialLink(Generic[FrameT]):
             try:
                 port.write(data)
                 port.flush()
-            except (serial.SerialException, OSError) as err:
+            except _WRITE_ERRORS as err:
                 self._mark_lost(err)
                 raise DeviceOffline(
                     f"{self.device} on {self.url}: writing failed ({err}); the line was closed "
@@ -215,8 +228,10 @@ class SerialLink(Generic[FrameT]):
                 self._on_frame(frame)
 
     def _mark_lost(self, err: BaseException) -> None:
-        self._close()
+        # Health first: closing a socket:// port sleeps 0.3 s inside pyserial, and the line is
+        # already gone for everybody who asks meanwhile.
         self._set_health(HealthState.OFFLINE, self._offline_sentence(f"line lost: {err}"))
+        self._close()
 
     def _close(self) -> None:
         with self._port_lock:

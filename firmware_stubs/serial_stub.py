@@ -12,6 +12,7 @@ unplugging (the line goes dead mid-frame and comes back on replug).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import select
 import socket
@@ -184,7 +185,7 @@ class SerialStubServer:
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._clients_lock:
                 self._clients.append(conn)
-            self._spawn(lambda c=conn: self._client_loop(c))
+            self._spawn(functools.partial(self._client_loop, conn))
 
     def _client_loop(self, conn: socket.socket) -> None:
         conn.settimeout(0.1)

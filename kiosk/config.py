@@ -133,6 +133,14 @@ class SerialDeviceSettings(_Section):
     baud: int = Field(9600, gt=0)
 
 
+class SocialSecurityCardSettings(_Section):
+    """A PC/SC reader for social-security cards (optional; needs pyscard and pcscd)."""
+
+    enabled: bool = False
+    reader: str = Field("", description="part of the PC/SC reader name; empty = the first reader")
+    poll_interval_s: float = Field(0.3, gt=0, le=5)
+
+
 class PrinterSettings(_Section):
     enabled: bool = True
     url: str = Field("tcp://127.0.0.1:9100", min_length=1)
@@ -160,6 +168,7 @@ class DevicesSettings(_Section):
         default_factory=lambda: [LockerColumnSettings()]
     )
     idcard: SerialDeviceSettings = SerialDeviceSettings(port="socket://127.0.0.1:7102", baud=115200)
+    sscard: SocialSecurityCardSettings = SocialSecurityCardSettings()
     scanner: SerialDeviceSettings = SerialDeviceSettings(port="socket://127.0.0.1:7103", baud=9600)
     printer: PrinterSettings = PrinterSettings()
     camera: CameraSettings = CameraSettings()

@@ -104,6 +104,7 @@ def test_a_frame_cut_by_an_unplug_is_not_glued_to_the_next(stub: SerialStubServe
         stub.control("unplug_mid_frame", {})
         with pytest.raises((NoReply, DeviceOffline)):
             link.exchange(b"long-request-line\n", lambda f: True, timeout=1)
+        assert wait_for(lambda: link.health().state is HealthState.OFFLINE)
         stub.replug()
         assert wait_for(lambda: link.is_open, timeout=5)
         assert link.exchange(b"next\n", lambda f: True, timeout=3) == b"ok:next"
