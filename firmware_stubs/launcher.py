@@ -16,7 +16,7 @@ from kiosk.config import Settings
 
 from .control import DEFAULT_CONTROL_PORT, StubControlServer
 
-STUB_MODULES = ("lockers", "mqtt_locker_column", "idcard", "scanner", "printer")
+STUB_MODULES = ("lockers", "mqtt_locker_column", "idcard", "scanner", "printer", "camera")
 
 
 class RunningStub(Protocol):

@@ -80,7 +80,7 @@ class CompartmentSettings(_Section):
 
 
 def demo_compartments() -> list[CompartmentSettings]:
-    """The demo column: two 8-lock boards, two cells a row; small at the top, large at the bottom."""
+    """The demo column: two 8-lock boards, two cells a row; small on top, large at the bottom."""
     sizes = ["S", "S", "S", "S", "M", "M", "M", "M", "M", "M", "M", "M", "L", "L", "L", "L"]
     return [
         CompartmentSettings(
@@ -148,7 +148,18 @@ class PrinterSettings(_Section):
 
 class CameraSettings(_Section):
     enabled: bool = True
-    source: str = Field("stub", description="device index, video file, image folder or stream URL")
+    source: str = Field(
+        "http://127.0.0.1:7104/stream.mjpg",
+        min_length=1,
+        description="device index, video file, image folder or stream URL (the demo: the stub)",
+    )
+    fps: float = Field(15.0, gt=0, le=120, description="pace for video files and image folders")
+    formats: list[Literal["QRCode", "Code128", "EAN13", "DataMatrix", "PDF417"]] = Field(
+        default_factory=lambda: ["QRCode", "Code128", "EAN13"]
+    )
+    duplicate_window_s: float = Field(3.0, ge=0, le=60)
+    steady_frames: int = Field(8, ge=2, le=60)
+    pages_dir: str = Field("", description="captured pages; empty = <data folder>/pages")
 
 
 class DevicesSettings(_Section):
@@ -198,7 +209,7 @@ class Settings(_Section):
 
 
 class ConfigError(Exception):
-    """The configuration cannot be used; the message is one sentence meant for the person on site."""
+    """The configuration cannot be used; the message is one sentence for the person on site."""
 
 
 def describe_validation_error(source: str, error: ValidationError) -> str:
@@ -231,7 +242,7 @@ def settings_from_mapping(data: Mapping[str, Any], source: str = "configuration"
 def resolve_config_path(
     cli_path: str | None, environ: Mapping[str, str] = os.environ
 ) -> Path | None:
-    """`--config` wins over $KIOSK_CONFIG, which wins over ./kiosk.toml; None means built-in demo."""
+    """`--config` wins over $KIOSK_CONFIG, then ./kiosk.toml; None means the built-in demo."""
     if cli_path:
         return Path(cli_path)
     if environ.get(CONFIG_ENV_VAR):
