@@ -87,21 +87,40 @@ class SerialStubServer:
             self._open_pty()
             self._spawn(self._pty_loop)
         else:
-            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            listener.bind((self._host, self._port))
-            listener.listen(4)
-            listener.settimeout(0.1)
-            self._listener = listener
-            self._port = listener.getsockname()[1]
+            self._open_listener()
             self._spawn(self._accept_loop)
         return self
+
+    def _open_listener(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        deadline = time.monotonic() + 2.0
+        while True:
+            try:
+                listener.bind((self._host, self._port))
+                break
+            except OSError:
+                # On replug the old listener may still be held by an accept() in flight.
+                if time.monotonic() > deadline:
+                    listener.close()
+                    raise
+                time.sleep(0.02)
+        listener.listen(4)
+        listener.settimeout(0.1)
+        self._port = listener.getsockname()[1]
+        self._listener = listener
+
+    def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in accept()
+            listener.close()
 
     def stop(self) -> None:
         self._stop.set()
         self._drop_clients()
-        if self._listener is not None:
-            self._listener.close()
+        self._close_listener()
         for thread in self._threads:
             thread.join(timeout=2)
         for fd in (self._pty_master, self._pty_slave):
@@ -134,11 +153,15 @@ class SerialStubServer:
         self._drop_clients()
         if self._use_pty:
             self._close_pty()
+        else:
+            self._close_listener()  # connection refused, as from a port with nothing behind it
 
     def replug(self) -> None:
         self.faults.unplugged = False
         if self._use_pty and self._pty_master is None:
             self._open_pty()
+        elif not self._use_pty and self._listener is None:
+            self._open_listener()
 
     def push(self, data: bytes) -> None:
         """Send unsolicited bytes (a scanner that has read a code) to whoever is connected."""
@@ -173,10 +196,13 @@ class SerialStubServer:
         self._threads.append(thread)
 
     def _accept_loop(self) -> None:
-        assert self._listener is not None
         while not self._stop.is_set():
+            listener = self._listener
+            if listener is None:
+                self._stop.wait(0.02)
+                continue
             try:
-                conn, _ = self._listener.accept()
+                conn, _ = listener.accept()
             except (TimeoutError, OSError):
                 continue
             if self.faults.unplugged:

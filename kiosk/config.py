@@ -105,6 +105,14 @@ class LockerColumnSettings(_Section):
     baud: int | None = Field(None, gt=0, description="empty = the protocol's default")
     broker: str = Field("mqtt://127.0.0.1:1883", pattern=r"^mqtts?://")
     controller_id: str = Field("", description="MQTT transport: the column controller's id")
+    channels: int | None = Field(
+        None, ge=1, le=64, description="rs485-8a channel count; empty = the highest mapped lock"
+    )
+    fast_poll_s: float = Field(0.25, gt=0, le=5, description="poll period while a door may move")
+    idle_poll_s: float = Field(1.0, gt=0, le=60, description="poll period otherwise")
+    alarm_window_s: float = Field(
+        10.0, gt=0, le=300, description="a door opening this long after no unlock is an alarm"
+    )
     compartments: list[CompartmentSettings] = Field(default_factory=demo_compartments)
 
     @model_validator(mode="after")
@@ -146,6 +154,13 @@ class PrinterSettings(_Section):
     url: str = Field("tcp://127.0.0.1:9100", min_length=1)
 
 
+CodeFormat = Literal["QRCode", "Code128", "EAN13", "DataMatrix", "PDF417"]
+
+
+def _default_code_formats() -> list[CodeFormat]:
+    return ["QRCode", "Code128", "EAN13"]
+
+
 class CameraSettings(_Section):
     enabled: bool = True
     source: str = Field(
@@ -154,9 +169,7 @@ class CameraSettings(_Section):
         description="device index, video file, image folder or stream URL (the demo: the stub)",
     )
     fps: float = Field(15.0, gt=0, le=120, description="pace for video files and image folders")
-    formats: list[Literal["QRCode", "Code128", "EAN13", "DataMatrix", "PDF417"]] = Field(
-        default_factory=lambda: ["QRCode", "Code128", "EAN13"]
-    )
+    formats: list[CodeFormat] = Field(default_factory=_default_code_formats)
     duplicate_window_s: float = Field(3.0, ge=0, le=60)
     steady_frames: int = Field(8, ge=2, le=60)
     pages_dir: str = Field("", description="captured pages; empty = <data folder>/pages")

@@ -52,6 +52,7 @@ from kiosk.ports.lockers import (
     ItemRemoved,
     LockerError,
     UnlockOutcome,
+    compartment_specs,
 )
 
 from .codec import (
@@ -476,12 +477,7 @@ def column_from_settings(column: LockerColumnSettings, terminal_id: str) -> Mqtt
         raise LockerError(
             f"Locker column {column.name} uses MQTT but has no controller_id in the configuration."
         )
-    specs = [
-        CompartmentSpec(
-            number=c.number, column=column.name, board=c.board, lock=c.lock, size=c.size, row=c.row
-        )
-        for c in column.compartments
-    ]
+    specs = compartment_specs(column)
     return MqttLockerColumn(
         column.name,
         column.broker,

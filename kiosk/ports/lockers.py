@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal, Protocol
 
+from kiosk.config import LockerColumnSettings
+
 from .health import DeviceHealth, EventSink
 
 CompartmentSize = Literal["S", "M", "L"]
@@ -39,12 +41,29 @@ class CompartmentSpec:
     lock: int  # 1-based lock/channel on the board
     size: CompartmentSize
     row: int  # 1 = top row of the column
+    col: int = 1  # 1 = left cell of the row
 
 
 @dataclass(frozen=True)
 class CompartmentReading:
     door: DoorState
     item_present: bool | None  # None where the board has no item sensor
+
+
+def compartment_specs(column: LockerColumnSettings) -> list[CompartmentSpec]:
+    """The configured compartment map of one column, as both locker adapters use it."""
+    return [
+        CompartmentSpec(
+            number=c.number,
+            column=column.name,
+            board=c.board,
+            lock=c.lock,
+            size=c.size,
+            row=c.row,
+            col=c.col,
+        )
+        for c in column.compartments
+    ]
 
 
 # Events (past tense). `compartment` is CompartmentSpec.number.
