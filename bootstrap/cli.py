@@ -12,10 +12,12 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
 from kiosk.config import ConfigError
+from kiosk.storage import StorageError
 
 from . import device_cli, hall_cli, stubs_cli
 
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: the configuration is wrong
+EXIT_IOERR = 74  # sysexits.h EX_IOERR: the local database cannot be used
 
 
 def package_version() -> str:
@@ -96,6 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as err:
         print(f"kiosk: {err}", file=sys.stderr)
         return EXIT_CONFIG
+    except StorageError as err:
+        print(f"kiosk: {err}", file=sys.stderr)
+        return EXIT_IOERR
     except KeyboardInterrupt:
         return 130
 

@@ -18,6 +18,7 @@ from kiosk.config import ConfigError, Settings
 from kiosk.idle import IdleTimer
 from kiosk.notices import NoticeBoard, NoticesError, load_notices
 from kiosk.session import CitizenSession, SessionGuard
+from kiosk.storage import DATABASE_FILE_NAME, Database
 
 from .fonts import find_cjk_font
 from .paths import data_dir
@@ -58,9 +59,11 @@ def prepare_kivy_environment(settings: Settings, *, headless: bool, kivy_home: P
     os.environ.update(env)
 
 
-def open_storage(settings: Settings, folder: Path) -> None:
-    """HOOK: kiosk/storage (SQLite, WAL) plugs in here once it lands; the terminal has none yet."""
-    del settings, folder
+def open_storage(folder: Path) -> Database:
+    """Open (and migrate) the terminal's database; a damaged file stops start-up with a sentence."""
+    database = Database.open(folder / DATABASE_FILE_NAME)
+    database.check_integrity(quick=True)
+    return database
 
 
 def build_app(
@@ -70,7 +73,7 @@ def build_app(
     on_first_frame: Callable[[KioskApp], None] | None = None,
 ) -> KioskApp:
     folder = data_dir(settings)
-    open_storage(settings, folder)
+    database = open_storage(folder)
     try:
         notices = load_notices(settings.notices.file)
     except NoticesError as err:
@@ -101,4 +104,6 @@ def build_app(
         kiosk_mode=settings.terminal.kiosk_mode and not headless,
         font_path=font.path,
     )
-    return KioskApp(parts, on_first_frame=on_first_frame)
+    app = KioskApp(parts, on_first_frame=on_first_frame)
+    app.bind(on_stop=lambda *_: database.close())
+    return app

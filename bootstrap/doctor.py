@@ -7,6 +7,7 @@ to do next. Checks run in parallel with short timeouts so a dead port does not s
 from __future__ import annotations
 
 import ctypes.util
+import functools
 import os
 import shutil
 import socket
@@ -126,6 +127,29 @@ def check_data_folder(settings: Settings) -> CheckResult:
     )
 
 
+def check_database(settings: Settings) -> CheckResult:
+    from kiosk.storage import DATABASE_FILE_NAME, Database, StorageError
+
+    from .paths import data_dir
+
+    path = data_dir(settings) / DATABASE_FILE_NAME
+    try:
+        database = Database.open(path)
+        try:
+            database.check_integrity(quick=True)
+            detail = (
+                f"{path} (schema {database.schema_version()}, "
+                f"journal {database.pragma_value('journal_mode')})"
+            )
+        finally:
+            database.close()
+    except StorageError as err:
+        return CheckResult(
+            "database", False, str(err), "move the file aside; the terminal starts a new one"
+        )
+    return CheckResult("database", True, detail)
+
+
 def _stub_fix(url: str) -> str:
     host = urlsplit(url).hostname or ""
     if host in {"127.0.0.1", "localhost"}:
@@ -202,15 +226,16 @@ def all_checks(settings: Settings) -> list[Check]:
         lambda: check_library("zbar (QR decoding)", "zbar", "libzbar0", "QR codes cannot be read"),
         lambda: check_program("espeak-ng (voice)", "espeak-ng", "espeak-ng", "no spoken prompts"),
         lambda: check_data_folder(settings),
+        lambda: check_database(settings),
         lambda: check_hall(settings),
     ]
     for column in devices.locker_columns:
         label = f"lockers {column.name}"
         if column.transport == "serial":
             baud = column.baud or (19200 if column.protocol == "kerong-cu16" else 9600)
-            checks.append(lambda lbl=label, c=column, b=baud: check_serial_port(lbl, c.port, b))
+            checks.append(functools.partial(check_serial_port, label, column.port, baud))
         else:
-            checks.append(lambda lbl=label, c=column: check_tcp(lbl, c.broker, 1883, "MQTT broker"))
+            checks.append(functools.partial(check_tcp, label, column.broker, 1883, "MQTT broker"))
     if devices.idcard.enabled:
         checks.append(
             lambda: check_serial_port("id card reader", devices.idcard.port, devices.idcard.baud)
