@@ -14,6 +14,7 @@ frames that arrive while nobody waits (a scanner's codes) go to `on_frame`.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -156,7 +157,7 @@ class SerialLink(Generic[FrameT]):
             finally:
                 self._awaiting_reply = False
 
-    # -- health -----------------------------------------------------------------------------------
+    # -- health --------------------------------------------------------------------------
     def health(self) -> DeviceHealth:
         return self._health
 
@@ -180,7 +181,7 @@ class SerialLink(Generic[FrameT]):
             "the terminal keeps retrying."
         )
 
-    # -- reader thread ------------------------------------------------------------------------------
+    # -- reader thread ---------------------------------------------------------------------
     def _run(self) -> None:
         backoff = self._backoff_initial
         while not self._stop.is_set():
@@ -239,10 +240,8 @@ class SerialLink(Generic[FrameT]):
         self._opened.clear()
         self._decoder.reset()
         if port is not None:
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 port.close()
-            except (serial.SerialException, OSError):
-                pass
 
     def _drain_replies(self) -> None:
         while True:

@@ -152,6 +152,8 @@ class SocialSecurityCardSettings(_Section):
 class PrinterSettings(_Section):
     enabled: bool = True
     url: str = Field("tcp://127.0.0.1:9100", min_length=1)
+    paper_mm: Literal[58, 80] = 80
+    poll_interval_s: float = Field(30.0, gt=0, le=3600, description="paper status check period")
 
 
 CodeFormat = Literal["QRCode", "Code128", "EAN13", "DataMatrix", "PDF417"]
