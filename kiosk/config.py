@@ -200,6 +200,13 @@ class DevicesSettings(_Section):
     camera: CameraSettings = CameraSettings()
 
 
+class CatalogSettings(_Section):
+    most_used_count: int = Field(8, ge=1, le=24)
+    most_used_default: list[str] = Field(
+        default_factory=list, description="item ids shown first before local usage exists"
+    )
+
+
 class HallSettings(_Section):
     url: str = Field("http://127.0.0.1:8700", pattern=r"^https?://")
     token: str = Field("", description="this terminal's API token issued by the hall")
@@ -213,6 +220,7 @@ class Settings(_Section):
     notices: NoticesSettings = NoticesSettings()
     storage: StorageSettings = StorageSettings()
     devices: DevicesSettings = DevicesSettings()
+    catalog: CatalogSettings = CatalogSettings()
     hall: HallSettings = HallSettings()
 
     @field_validator("idle")

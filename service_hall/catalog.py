@@ -43,6 +43,8 @@ def expand(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             }
             if entry.get("elicence_type"):
                 material["elicence_type"] = entry["elicence_type"]
+            if entry.get("pages"):
+                material["pages"] = entry["pages"]
             materials.append(material)
         item["materials"] = materials
         items.append(item)

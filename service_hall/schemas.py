@@ -77,6 +77,7 @@ class MaterialOut(BaseModel):
     name: Bilingual
     form: Literal["paper_original", "e_copy", "e_licence"]
     elicence_type: str | None = None
+    pages: int | None = None  # pages to photograph for an e-copy (front + back of a card: 2)
 
 
 class DepartmentOut(BaseModel):
@@ -93,6 +94,7 @@ class ServiceItemOut(BaseModel):
     legal_basis: Bilingual
     fee_fen: int
     promised_working_days: int
+    pay_at_pickup: bool | None = None  # None: the item's steps decide (see the kiosk's rules)
     materials: list[MaterialOut]
     steps: list[Bilingual]
     form_fields: list[FormFieldOut]
