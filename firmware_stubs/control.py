@@ -1,4 +1,4 @@
-"""A small control interface on loopback so tests, the demo journeys or a person can act as the world.
+"""A control interface on loopback so tests, journeys or a person can act as the world does.
 
 Protocol: one JSON object per line over TCP, one JSON object per line back.
 Request  `{"stub": "lockers", "cmd": "open_door", "args": {"board": 0, "lock": 3}}`

@@ -36,9 +36,7 @@ def fail(sentence: str, code: int = EXIT_DEVICE) -> int:
     return code
 
 
-def register(
-    commands: Any, add_config_argument: Callable[[argparse.ArgumentParser], None]
-) -> None:
+def register(commands: Any, add_config_argument: Callable[[argparse.ArgumentParser], None]) -> None:
     device = commands.add_parser("device", help="talk to one device directly (JSON output)")
     device_commands = device.add_subparsers(dest="device", required=True, metavar="DEVICE")
     for name in DEVICE_MODULES:

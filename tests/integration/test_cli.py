@@ -57,9 +57,12 @@ def test_doctor_prints_one_line_per_check_with_fixes(tmp_path: Path) -> None:
     for expected in ("configuration", "font (Chinese)", "opengl", "data folder", "id card reader"):
         assert expected in names
     card = next(line for line in checks if "id card reader" in line)
-    assert card.startswith("FAIL") and "socket://127.0.0.1:9" in card and "fix:" in card
+    assert card.startswith("FAIL")
+    assert "socket://127.0.0.1:9" in card
+    assert "fix:" in card
     hall = next(line for line in checks if "service hall" in line)
-    assert hall.startswith("FAIL") and "kiosk hall serve" in hall
+    assert hall.startswith("FAIL")
+    assert "kiosk hall serve" in hall
     assert re.fullmatch(r"\d+ ok, \d+ failed", summary)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
