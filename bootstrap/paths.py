@@ -14,6 +14,8 @@ APP_NAME = "selfservice-kiosk"
 def data_dir(settings: Settings) -> Path:
     """The configured folder, or the per-user data folder (~/.local/share/selfservice-kiosk)."""
     configured = settings.storage.data_dir
-    folder = Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir(APP_NAME))
+    folder = (
+        Path(configured).expanduser() if configured else Path(platformdirs.user_data_dir(APP_NAME))
+    )
     folder.mkdir(parents=True, exist_ok=True)
     return folder

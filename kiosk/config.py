@@ -211,6 +211,16 @@ class HallSettings(_Section):
     url: str = Field("http://127.0.0.1:8700", pattern=r"^https?://")
     token: str = Field("", description="this terminal's API token issued by the hall")
     timeout_s: float = Field(10.0, gt=0, le=300)
+    public_key: str = Field(
+        "", description="the hall's Ed25519 key (base64); empty = pin the key seen at first sync"
+    )
+    tasks_poll_s: float = Field(60.0, ge=1, le=3600)
+    roster_sync_s: float = Field(900.0, ge=5, le=86400)
+    catalog_sync_s: float = Field(3600.0, ge=5, le=86400)
+    max_ecopy_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    stale_after_s: float = Field(
+        600.0, gt=0, description="outbox older than this makes connectivity degraded"
+    )
 
 
 class Settings(_Section):
