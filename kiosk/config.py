@@ -200,6 +200,20 @@ class DevicesSettings(_Section):
     camera: CameraSettings = CameraSettings()
 
 
+class CompartmentsSettings(_Section):
+    hold_s: float = Field(300.0, ge=30, le=3600, description="how long a reservation is held")
+    pickup_code_scrypt_n: int = Field(
+        4096, ge=1024, le=1 << 20, description="scrypt cost for stored pickup codes (power of 2)"
+    )
+
+    @field_validator("pickup_code_scrypt_n")
+    @classmethod
+    def _power_of_two(cls, value: int) -> int:
+        if value & (value - 1):
+            raise ValueError("must be a power of two (e.g. 4096, 16384)")
+        return value
+
+
 class CatalogSettings(_Section):
     most_used_count: int = Field(8, ge=1, le=24)
     most_used_default: list[str] = Field(
@@ -230,6 +244,7 @@ class Settings(_Section):
     notices: NoticesSettings = NoticesSettings()
     storage: StorageSettings = StorageSettings()
     devices: DevicesSettings = DevicesSettings()
+    compartments: CompartmentsSettings = CompartmentsSettings()
     catalog: CatalogSettings = CatalogSettings()
     hall: HallSettings = HallSettings()
 

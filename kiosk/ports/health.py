@@ -34,7 +34,7 @@ class DeviceHealthChanged:
 class EventSink(Protocol):
     """Where adapters publish events; safe to call from any thread (the UI bridge implements it)."""
 
-    def __call__(self, event: object) -> None: ...
+    def __call__(self, event: object, /) -> None: ...
 
 
 class HealthReporting(Protocol):
