@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import platformdirs
+
 from kiosk.config import ConfigError, Settings
 from kiosk.idle import IdleTimer
 from kiosk.notices import NoticeBoard, NoticesError, load_notices
@@ -21,7 +23,7 @@ from kiosk.session import CitizenSession, SessionGuard
 from kiosk.storage import DATABASE_FILE_NAME, Database
 
 from .fonts import find_cjk_font
-from .paths import data_dir
+from .paths import APP_NAME, data_dir
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -83,7 +85,10 @@ def build_app(
     session = CitizenSession(settings.terminal.default_language)
     guard = SessionGuard(session, IdleTimer(settings.idle.warn_after_s, settings.idle.countdown_s))
 
-    prepare_kivy_environment(settings, headless=headless, kivy_home=folder / "kivy")
+    # Kivy's own config lives in the user's cache folder, not the (possibly throwaway) data folder,
+    # so it is written once rather than "upgraded" on every demo run.
+    kivy_home = Path(platformdirs.user_cache_dir(APP_NAME)) / "kivy"
+    prepare_kivy_environment(settings, headless=headless, kivy_home=kivy_home)
     from screens.app import KioskApp
     from screens.clock_bridge import ClockBridge
     from screens.shell import ShellParts

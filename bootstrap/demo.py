@@ -1,15 +1,19 @@
-"""`kiosk demo`: the firmware stubs plus the app, on a display or headless with screenshots."""
+"""`kiosk demo`: device stubs, a private service hall and the app; headless with screenshots."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from firmware_stubs.launcher import start_stubs
-from kiosk.config import load_settings, resolve_config_path
+from kiosk.config import Settings, load_settings, resolve_config_path
 
 from .composition import build_app, has_display
 from .journeys import DEFAULT_HEADLESS_JOURNEY, JOURNEYS
+from .journeys.script import Journey
 
 EXIT_UNKNOWN_JOURNEY = 2
 
@@ -33,21 +37,47 @@ def run_demo(
     script = JOURNEYS[journey](settings) if journey is not None else None
     if script is not None:
         settings = script.adjust_settings(settings)
+    with demo_world(settings, Path(out_dir)) as demo_settings:
+        return _play(demo_settings, headless, script, Path(out_dir))
 
-    # The printer stub renders each job to a PNG beside the screenshots.
-    stubs = start_stubs(settings, options={"printer": {"out_dir": Path(out_dir) / "receipts"}})
-    try:
-        if script is None:
-            build_app(settings, headless=headless).run()
-            return 0
-        app = build_app(settings, headless=headless, on_first_frame=lambda app: runner.start(app))
-        from .journeys.runner import JourneyRunner  # imports kivy: only after build_app
 
-        runner = JourneyRunner(script, Path(out_dir))
-        app.run()
-        report = Path(out_dir) / "journey.json"
-        verdict = "passed" if runner.exit_code == 0 else "FAILED"
-        print(f"kiosk demo: journey '{script.name}' {verdict}; see {report}")
-        return runner.exit_code
-    finally:
-        stubs.stop()
+@contextlib.contextmanager
+def demo_world(settings: Settings, out_dir: Path) -> Iterator[Settings]:
+    """The world a demo terminal lives in: device stubs, a service hall, a throwaway data folder.
+
+    Unless the configuration names a real hall (its token is set), the demo starts its own seeded
+    hall on a free loopback port. Unless it names a data folder, the terminal's state goes to a
+    fresh temporary one, so demo runs never see each other's outbox or pinned hall key.
+    """
+    with contextlib.ExitStack() as stack:
+        state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kiosk-demo-")))
+        if not settings.storage.data_dir:
+            storage = settings.storage.model_copy(update={"data_dir": str(state / "terminal")})
+            settings = settings.model_copy(update={"storage": storage})
+        if not settings.hall.token:
+            from service_hall.testing import running_hall
+
+            folder = state / "hall"
+            folder.mkdir()
+            hall = stack.enter_context(running_hall(folder))
+            link = settings.hall.model_copy(update={"url": hall.url, "token": hall.token})
+            settings = settings.model_copy(update={"hall": link})
+            print(f"kiosk demo: service hall at {hall.url}/staff/ (user admin)")
+        # The printer stub renders each job to a PNG beside the screenshots.
+        stubs = start_stubs(settings, options={"printer": {"out_dir": out_dir / "receipts"}})
+        stack.callback(stubs.stop)
+        yield settings
+
+
+def _play(settings: Settings, headless: bool, script: Journey | None, out_dir: Path) -> int:
+    if script is None:
+        build_app(settings, headless=headless).run()
+        return 0
+    app = build_app(settings, headless=headless, on_first_frame=lambda app: runner.start(app))
+    from .journeys.runner import JourneyRunner  # imports kivy: only after build_app set it up
+
+    runner = JourneyRunner(script, out_dir)
+    app.run()
+    verdict = "passed" if runner.exit_code == 0 else "FAILED"
+    print(f"kiosk demo: journey '{script.name}' {verdict}; see {out_dir / 'journey.json'}")
+    return runner.exit_code
