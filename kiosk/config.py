@@ -200,6 +200,20 @@ class DevicesSettings(_Section):
     camera: CameraSettings = CameraSettings()
 
 
+class VoiceSettings(_Section):
+    """Spoken prompts, rendered offline by espeak-ng and played by the app."""
+
+    enabled: bool = True
+    rate_wpm: int = Field(150, ge=80, le=300)
+    voices: dict[Language, str] = Field(
+        default_factory=lambda: {"zh-CN": "cmn", "en": "en"},
+        description="espeak-ng voice per language",
+    )
+    timeout_s: float = Field(20.0, gt=0, le=120)
+    max_cached_files: int = Field(400, ge=10, le=100_000)
+    volume: float = Field(1.0, ge=0, le=1)
+
+
 class CompartmentsSettings(_Section):
     hold_s: float = Field(300.0, ge=30, le=3600, description="how long a reservation is held")
     pickup_code_scrypt_n: int = Field(
@@ -244,6 +258,7 @@ class Settings(_Section):
     notices: NoticesSettings = NoticesSettings()
     storage: StorageSettings = StorageSettings()
     devices: DevicesSettings = DevicesSettings()
+    voice: VoiceSettings = VoiceSettings()
     compartments: CompartmentsSettings = CompartmentsSettings()
     catalog: CatalogSettings = CatalogSettings()
     hall: HallSettings = HallSettings()
