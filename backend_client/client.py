@@ -23,9 +23,10 @@ from .errors import (
 )
 
 API_PREFIX = "/api/v1"
-# 409s the hall uses for "two requests raced, send it again": retried, not parked.
-RETRYABLE_CONFLICT_CODES = frozenset({"conflict"})
+# Besides 5xx (the hall's "retry_later" is a 503 with Retry-After): answers that mean "not now".
+# A 409 is never among them: it always means the request contradicts what the hall holds.
 RETRYABLE_STATUSES = frozenset({408, 425, 429})
+MAX_SUBMISSIONS_PER_BATCH = 100  # the hall's limit per POST /submissions/batch
 
 
 class HallClient:
@@ -86,6 +87,57 @@ class HallClient:
             json_body=dict(body),
             headers={"Idempotency-Key": idempotency_key},
         )
+
+    def create_submissions(
+        self, entries: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> list[dict[str, Any]]:
+        """Many creates in one request: (Idempotency-Key, body) each, at most 100.
+
+        Returns the hall's per-entry results in order (`outcome` created | replayed | rejected |
+        retry_later, `status`, `submission` or `error`); the request as a whole fails like any
+        other (HallRejected when one entry is malformed: send them one by one instead).
+        """
+        if not 1 <= len(entries) <= MAX_SUBMISSIONS_PER_BATCH:
+            raise ValueError(f"a batch holds 1 to {MAX_SUBMISSIONS_PER_BATCH} submissions")
+        answer = self._call(
+            "POST",
+            "/submissions/batch",
+            json_body={
+                "submissions": [
+                    {"idempotency_key": key, "submission": dict(body)} for key, body in entries
+                ]
+            },
+        )
+        results = answer.get("results")
+        if (
+            not isinstance(results, list)
+            or len(results) != len(entries)
+            or not all(isinstance(r, dict) for r in results)
+            or [r.get("idempotency_key") for r in results] != [key for key, _ in entries]
+        ):
+            raise HallProtocolError(
+                "The hall's answer to POST /submissions/batch does not hold one result per "
+                "submission in order; check that the hall follows docs/hall-api.md."
+            )
+        return results
+
+    def lookup_elicences(
+        self, id_number: str, purpose: str, submission_id: str | None = None
+    ) -> dict[str, Any]:
+        """E-licences, reusable e-copies and the phone on file of the card holder (logged)."""
+        body: dict[str, Any] = {"id_number": id_number, "purpose": purpose[:80] or None}
+        if submission_id is not None:
+            body["submission_id"] = submission_id
+        return self._call("POST", "/elicences/lookup", json_body=body)
+
+    def payment_order(self, hall_submission_id: str) -> dict[str, Any] | None:
+        """The submission's payment order, or None when it has no fee (the hall answers 404)."""
+        try:
+            return self._call("GET", f"/submissions/{hall_submission_id}/payment")
+        except HallRejected as err:
+            if err.status == 404:
+                return None
+            raise
 
     def upload_ecopy(
         self,
@@ -184,11 +236,7 @@ class HallClient:
                 f"The service hall refused this terminal's token{said}; issue a new one with "
                 "'kiosk hall add-kiosk' and put it in [hall] token. Nothing is lost meanwhile."
             )
-        if (
-            status >= 500
-            or status in RETRYABLE_STATUSES
-            or (status == 409 and code in RETRYABLE_CONFLICT_CODES)
-        ):
+        if status >= 500 or status in RETRYABLE_STATUSES:
             raise HallUnavailable(
                 f"The service hall could not serve {method} {url} now (HTTP {status}){said}; "
                 "it will be retried.",

@@ -4,16 +4,20 @@ A round takes the oldest due message of each ordering key (so order holds within
 them a few at a time over keep-alive connections, and records every outcome in one commit:
 
 * acknowledged → deleted, with its files (e-copies) removed after the commit;
-* the hall did not answer, or answered 5xx/408/429 → retried later with exponential backoff and
+* the hall did not answer, or answered 5xx/408/429 (its "retry_later" is a 503 with
+  Retry-After) → retried later with exponential backoff and
   jitter; the first such failure also stops the round and backs the whole sender off, so a hall
   outage costs one probe per backoff step rather than one timeout per queued message;
-* rejected as invalid (other 4xx), or an event the hall recorded as refused → parked with the
-  hall's reason and an `OutboxParked` alert; an e-copy whose bytes the hall saw damaged is resent
-  (the local file's checksum is checked before every upload, so damage on disk parks instead);
+* rejected as invalid (other 4xx, 409 included), or an event the hall recorded as refused →
+  parked with the hall's reason and an `OutboxParked` alert; an e-copy whose bytes the hall saw
+  damaged is resent (the local file's checksum is checked before every upload, so damage on disk
+  parks instead);
 * 401 → nothing is counted against the message; sending pauses (health "fault") and the token is
   re-checked every `auth_retry_s` or when a technician sets a new one.
 
-Kiosk events that are due together go in one POST /events batch. The hall deduplicates by
+Submissions that are due together go in POST /submissions/batch requests (one result per
+entry; a hall without that endpoint gets them one by one), kiosk events and receipt-by-SMS
+requests in one POST /events batch. The hall deduplicates by
 Idempotency-Key (submissions), by content (e-copies) and by event id (events), so a request that
 reached the hall but whose answer was lost is simply sent again: at-least-once delivery plus the
 hall's idempotency gives exactly-once.
@@ -47,7 +51,7 @@ from kiosk.outbox import (
 from kiosk.ports.hall import HallHealth, OutboxParked, SubmissionAcknowledged
 from kiosk.ports.health import EventSink
 
-from .client import HallClient
+from .client import MAX_SUBMISSIONS_PER_BATCH, HallClient
 from .connectivity import ConnectivityMonitor
 from .errors import (
     HallAuthRejected,
@@ -61,18 +65,22 @@ from .errors import (
 logger = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_BATCH = 200  # the hall's limit per POST /events
+MIN_SUBMISSIONS_PER_BATCH = 8  # below this, more parallel requests gain less than one batch
+# Messages that travel in POST /events batches.
+EVENT_KINDS = frozenset({MessageKind.EVENT, MessageKind.RECEIPT_SMS})
 CHECKSUM_MISMATCH = "checksum_mismatch"  # the hall's code for bytes damaged in transit
 
 
 @dataclass(frozen=True)
 class SenderSettings:
-    batch_size: int = 64  # messages taken per round
+    batch_size: int = 200  # messages taken per round (one settle commit, one fsync, per round)
     concurrency: int = 4  # requests in flight at once (different ordering keys only)
     backoff_base_s: float = 1.0
     backoff_cap_s: float = 300.0
     max_ecopy_bytes: int = 5 * 1024 * 1024
     auth_retry_s: float = 60.0  # how often a refused token is tried again
     idle_check_s: float = 30.0  # upper bound on sleeping when nothing seems due
+    batch_submissions: bool = True  # POST /submissions/batch (False: one request per submission)
 
 
 @dataclass(frozen=True)
@@ -125,6 +133,8 @@ class OutboxSender:
         self._failures = 0
         self._hall_retry_at = 0.0  # monotonic
         self._auth_probe_at: float | None = None  # monotonic; None = not paused
+        # Until the hall answers the batch endpoint with 404/405 (a hall older than it).
+        self._batch_supported = self._settings.batch_submissions
         outbox.subscribe(self.wake)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -197,25 +207,34 @@ class OutboxSender:
     # -- one round ----------------------------------------------------------------------------
 
     def _deliver_all(self, due: Sequence[OutboxMessage]) -> list[_JobResult]:
+        """One job per request: submissions and events go in batches, the rest one by one.
+
+        `due` holds at most one message per ordering key, so batching them keeps every key's
+        order; the jobs run `concurrency` at a time.
+        """
         halt = threading.Event()
-        events = [m for m in due if m.kind == MessageKind.EVENT]
-        jobs: list[Callable[[], _JobResult]] = [
-            functools.partial(self._guarded, halt, functools.partial(self._deliver_one, message))
+        events = [m for m in due if m.kind in EVENT_KINDS]
+        submissions = [m for m in due if m.kind == MessageKind.SUBMISSION]
+        work: list[Callable[[], _JobResult]] = [
+            functools.partial(self._deliver_one, message)
             for message in due
-            if message.kind != MessageKind.EVENT
+            if message.kind not in EVENT_KINDS and message.kind != MessageKind.SUBMISSION
         ]
-        for start in range(0, len(events), MAX_EVENTS_PER_BATCH):
-            chunk = events[start : start + MAX_EVENTS_PER_BATCH]
-            jobs.append(
-                functools.partial(
-                    self._guarded, halt, functools.partial(self._deliver_events, chunk)
-                )
-            )
+        for chunk in _chunks(submissions, self._submission_chunk_size(len(submissions))):
+            work.append(functools.partial(self._deliver_submissions, chunk))
+        for chunk in _chunks(events, MAX_EVENTS_PER_BATCH):
+            work.append(functools.partial(self._deliver_events, chunk))
+        jobs = [functools.partial(self._guarded, halt, job) for job in work]
         if self._settings.concurrency <= 1 or len(jobs) == 1:
             return [job() for job in jobs]
         executor = self._pool()
         futures: list[Future[_JobResult]] = [executor.submit(job) for job in jobs]
         return [future.result() for future in futures]
+
+    def _submission_chunk_size(self, count: int) -> int:
+        """Spread a round's submissions over the parallel requests, in batches the hall takes."""
+        per_request = -(-count // max(1, self._settings.concurrency))
+        return max(MIN_SUBMISSIONS_PER_BATCH, min(MAX_SUBMISSIONS_PER_BATCH, per_request))
 
     def _guarded(self, halt: threading.Event, job: Callable[[], _JobResult]) -> _JobResult:
         """Skip the job once the hall failed this round; stop the round on a hall failure."""
@@ -341,6 +360,70 @@ class OutboxSender:
         except HallClientError as err:
             return self._failure([message], err)
 
+    def _deliver_submissions(self, messages: Sequence[OutboxMessage]) -> _JobResult:
+        """POST /submissions/batch; one by one for a single message or a hall without it."""
+        if len(messages) == 1 or not self._batch_supported:
+            return self._one_by_one(messages)
+        try:
+            results = self._client().create_submissions([(m.key, m.payload) for m in messages])
+        except HallRejected as err:
+            if err.status in (404, 405):  # a hall older than the batch endpoint
+                logger.info("the hall has no POST /submissions/batch; sending one by one")
+                self._batch_supported = False
+            # Else one malformed entry spoiled the batch: one by one, so only that one parks.
+            return self._one_by_one(messages)
+        except HallClientError as err:
+            return self._failure(messages, err)
+        job = _JobResult(answered=True)
+        for message, entry in zip(messages, results, strict=True):
+            job.outcomes.append(self._submission_outcome(message, entry))
+        return job
+
+    def _submission_outcome(self, message: OutboxMessage, entry: Mapping[str, Any]) -> Outcome:
+        outcome = entry.get("outcome")
+        found = entry.get("error")
+        error: Mapping[str, Any] = found if isinstance(found, dict) else {}
+        said = f"HTTP {entry.get('status')}, {error.get('code') or 'no code'}"
+        if outcome in ("created", "replayed"):
+            submission = entry.get("submission")
+            if isinstance(submission, dict) and submission.get("id"):
+                return Acknowledgement(
+                    message.key,
+                    str(submission["id"]),
+                    _text(submission, "tracking_number", required=False),
+                )
+        elif outcome == "retry_later":
+            return Retry(
+                message.key,
+                f"The service hall could not store the submission now ({said}); "
+                f"it will be retried: {error.get('message', '')}",
+                self._backoff(message.attempts + 1),
+            )
+        elif outcome == "rejected":
+            return Park(
+                message.key,
+                f"The service hall rejected the submission ({said}) ({error.get('message', '')})",
+            )
+        return Retry(
+            message.key,
+            f"The hall's batch answer for this submission is not understood ({outcome!r}); "
+            "it will be sent again.",
+            self._backoff(message.attempts + 1),
+        )
+
+    def _one_by_one(self, messages: Sequence[OutboxMessage]) -> _JobResult:
+        """In order; the first failure that concerns the hall ends the job (the rest wait)."""
+        job = _JobResult()
+        for message in messages:
+            single = self._deliver_one(message)
+            job.outcomes.extend(single.outcomes)
+            job.alerts.extend(single.alerts)
+            job.answered = job.answered or single.answered
+            if single.error is not None:
+                job.error = single.error
+                break
+        return job
+
     def _deliver_ecopy(self, message: OutboxMessage) -> _JobResult:
         payload = message.payload
         submission_id = self._resolve(message, str(payload.get("submission_ref", "")))
@@ -420,7 +503,7 @@ class OutboxSender:
         ready: list[tuple[OutboxMessage, dict[str, Any]]] = []
         result = _JobResult()
         for message in messages:
-            event = {k: v for k, v in message.payload.items() if k != "submission_ref"}
+            event = _event_of(message)
             reference = message.payload.get("submission_ref")
             if reference is not None:
                 resolved = self._resolve(message, str(reference))
@@ -548,6 +631,22 @@ class OutboxSender:
                 max_workers=self._settings.concurrency, thread_name_prefix="hall-outbox"
             )
         return self._executor
+
+
+def _chunks(messages: Sequence[OutboxMessage], size: int) -> list[Sequence[OutboxMessage]]:
+    return [messages[start : start + size] for start in range(0, len(messages), size)]
+
+
+def _event_of(message: OutboxMessage) -> dict[str, Any]:
+    """The hall's event for an outbox message (its `submission_id` is filled in later)."""
+    if message.kind == MessageKind.RECEIPT_SMS:
+        return {
+            "event_id": message.key,
+            "type": "receipt_sms",
+            "occurred_at": message.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "detail": str(message.payload.get("text", "")),
+        }
+    return {k: v for k, v in message.payload.items() if k != "submission_ref"}
 
 
 def _most_severe(errors: Sequence[HallClientError]) -> HallClientError:

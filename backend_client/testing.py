@@ -32,23 +32,6 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "bootstrap.cli", *args]
 
 
-# Until service_hall.server.bind() creates its socket with IPPROTO_TCP, asyncio does not switch
-# Nagle off on accepted connections and every keep-alive request waits ~40 ms for a delayed ACK.
-# The bench can start the hall with this patch to measure the terminal's side, not that wait.
-_NODELAY_LAUNCHER = """
-import socket, sys
-import service_hall.server as server
-_plain_bind = server.bind
-def bind(host, port):
-    sock = _plain_bind(host, port)
-    tcp = socket.socket(sock.family, socket.SOCK_STREAM, socket.IPPROTO_TCP, fileno=sock.detach())
-    return tcp
-server.bind = bind
-from bootstrap.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
-
-
 def seed_hall(db_path: Path) -> str:
     """Create and seed a hall database; return the demo kiosk's token."""
     done = subprocess.run(
@@ -81,10 +64,9 @@ def add_kiosk(db_path: Path, name: str, kiosk_id: str | None = None) -> str:
 class HallProcess:
     """`kiosk hall serve` on a free loopback port; `kill()` is SIGKILL, restart with `start()`."""
 
-    def __init__(self, db_path: Path, port: int = 0, *, patch_nodelay: bool = False) -> None:
+    def __init__(self, db_path: Path, port: int = 0) -> None:
         self.db_path = db_path
         self.port = port
-        self.patch_nodelay = patch_nodelay
         self.url = ""
         self._process: subprocess.Popen[str] | None = None
 
@@ -99,8 +81,6 @@ class HallProcess:
             "--db",
             f"sqlite:///{self.db_path}",
         )
-        if self.patch_nodelay:
-            command[1:3] = ["-c", _NODELAY_LAUNCHER]
         process = subprocess.Popen(
             command,
             cwd=REPO_ROOT,
@@ -169,6 +149,7 @@ class Fault(StrEnum):
     LOSE_RESPONSE = "lose_response"  # the hall processes the request; its answer is thrown away
     SLOW_RESPONSE = "slow_response"  # the answer is held `slow_s` (past the client's timeout)
     STALL_REQUEST = "stall_request"  # half the request is sent, then held until `release()`
+    NOT_FOUND_404 = "not_found_404"  # the proxy answers 404 itself, as a hall older than the path
 
 
 FaultChooser = Callable[[int, str, str], Fault]  # (request number, method, path) -> fault
@@ -178,11 +159,14 @@ def _always_pass(_index: int, _method: str, _path: str) -> Fault:
     return Fault.PASS
 
 
-_CANNED_500 = (
-    b"HTTP/1.1 500 Internal Server Error\r\ncontent-type: application/json\r\n"
-    b"content-length: 68\r\n\r\n"
-    b'{"error":{"code":"injected","message":"fault injected by the proxy"}}'
-)
+def _canned(status: str, code: str, message: str) -> bytes:
+    body = f'{{"error":{{"code":"{code}","message":"{message}"}}}}'.encode()
+    head = f"HTTP/1.1 {status}\r\ncontent-type: application/json\r\n"
+    return head.encode() + f"content-length: {len(body)}\r\n\r\n".encode() + body
+
+
+_CANNED_500 = _canned("500 Internal Server Error", "injected", "fault injected by the proxy")
+_CANNED_404 = _canned("404 Not Found", "not_found", "Not Found")
 
 
 class _Closed(Exception):
@@ -282,6 +266,9 @@ class FaultProxy:
                     self.faults[fault] = self.faults.get(fault, 0) + 1
                 if fault is Fault.ERROR_500:
                     client.sendall(_CANNED_500)
+                    continue
+                if fault is Fault.NOT_FOUND_404:
+                    client.sendall(_CANNED_404)
                     continue
                 if upstream is None:
                     upstream = self._upstream()

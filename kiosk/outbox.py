@@ -44,6 +44,9 @@ class MessageKind(StrEnum):
     SUBMISSION = "submission"  # POST /submissions; creates a hall submission (has a reference)
     ECOPY = "ecopy"  # an e-copy file for a submission
     EVENT = "event"  # one kiosk event (deposited, collected, door alarm, ...); sent in batches
+    # The printer could not print a receipt: the hall texts it to the applicant (payload
+    # `submission_ref`, `text`); sent as a `receipt_sms` event whose id is the message key.
+    RECEIPT_SMS = "receipt_sms"
 
 
 class OutboxError(Exception):
@@ -303,6 +306,18 @@ class Outbox:
             payload,
             ordering_key=submission_reference or "events",
             key=key,
+        )
+
+    def enqueue_receipt_sms(self, submission_reference: str, text: str) -> str:
+        """Ask the hall to text the receipt to the applicant's phone (the hall has the number).
+
+        Under its own ordering key: it waits for the submission to reach the hall, but a
+        receipt the hall refuses never holds up the submission's e-copies and events.
+        """
+        return self.enqueue(
+            MessageKind.RECEIPT_SMS,
+            {"submission_ref": submission_reference, "text": text},
+            ordering_key=f"{MessageKind.RECEIPT_SMS}:{submission_reference}",
         )
 
     # -- reading ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Resp
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .catalog import utc_text
-from .errors import NotAuthenticated
+from .errors import HallError, NotAuthenticated, RetryLater
 from .schemas import (
     CatalogOut,
     ECopyOut,
@@ -26,6 +26,8 @@ from .schemas import (
     PaymentOut,
     PublicKeyOut,
     SignedRosterOut,
+    SubmissionBatchIn,
+    SubmissionBatchOut,
     SubmissionIn,
     SubmissionListOut,
     SubmissionOut,
@@ -56,6 +58,7 @@ KIOSK_ERRORS: dict[int | str, dict[str, Any]] = {
     404: _error("not found, or not this kiosk's"),
     409: _error("conflicts with what the hall holds (reused key, illegal lifecycle step)"),
     422: _error("the request is malformed or fails a catalog rule"),
+    503: _error("busy or raced with an identical request: send the same request again"),
 }
 UPLOAD_ERRORS: dict[int | str, dict[str, Any]] = {
     **KIOSK_ERRORS,
@@ -146,6 +149,39 @@ def create_submission(
     submission, created = service.create_submission(kiosk_id, idempotency_key, body)
     response.status_code = 201 if created else 200
     return submission
+
+
+@kiosk.post("/submissions/batch", response_model=SubmissionBatchOut)
+def create_submissions(
+    service: Service, kiosk_id: KioskId, batch: SubmissionBatchIn
+) -> dict[str, Any]:
+    """Many creates in one transaction; each entry answers what POST /submissions would have."""
+    results = service.create_submissions(
+        kiosk_id, [(entry.idempotency_key, entry.submission) for entry in batch.submissions]
+    )
+    return {
+        "results": [
+            _batch_result(entry.idempotency_key, result)
+            for entry, result in zip(batch.submissions, results, strict=True)
+        ]
+    }
+
+
+def _batch_result(key: str, result: tuple[dict[str, Any], bool] | HallError) -> dict[str, Any]:
+    if isinstance(result, HallError):
+        return {
+            "idempotency_key": key,
+            "outcome": "retry_later" if isinstance(result, RetryLater) else "rejected",
+            "status": result.status_code,
+            "error": {"code": result.code, "message": result.message},
+        }
+    submission, created = result
+    return {
+        "idempotency_key": key,
+        "outcome": "created" if created else "replayed",
+        "status": 201 if created else 200,
+        "submission": submission,
+    }
 
 
 @kiosk.get("/submissions", response_model=SubmissionListOut)

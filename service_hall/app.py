@@ -11,10 +11,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from . import api, staff
-from .errors import HallError, NotAuthenticated
+from .errors import HallError, NotAuthenticated, RetryLater
 from .service import HallService
 
 DESCRIPTION = """Reference online service hall of the 24-hour self-service terminal.
@@ -37,7 +38,7 @@ def _describe_validation(err: RequestValidationError) -> str:
 def create_app(service: HallService) -> FastAPI:
     app = FastAPI(
         title="Service hall API",
-        version="1.0.0",
+        version="1.1.0",
         description=DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,
@@ -46,8 +47,20 @@ def create_app(service: HallService) -> FastAPI:
 
     @app.exception_handler(HallError)
     async def _hall_error(_request: Request, err: HallError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(err, NotAuthenticated) else None
+        headers: dict[str, str] | None = None
+        if isinstance(err, NotAuthenticated):
+            headers = {"WWW-Authenticate": "Bearer"}
+        elif isinstance(err, RetryLater):
+            headers = {"Retry-After": str(err.retry_after_s)}
         return JSONResponse(_body(err.code, err.message), err.status_code, headers=headers)
+
+    @app.exception_handler(OperationalError)
+    async def _database_busy(_request: Request, err: OperationalError) -> JSONResponse:
+        # SQLite under many writers ("database is locked"), or a PostgreSQL failover: passing.
+        busy = RetryLater(
+            "The hall's database is busy or restarting; send the same request again shortly."
+        )
+        return await _hall_error(_request, busy)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, err: RequestValidationError) -> JSONResponse:

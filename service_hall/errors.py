@@ -52,6 +52,19 @@ class UnsupportedMediaType(HallError):
     code = "unsupported_media_type"
 
 
+class RetryLater(HallError):
+    """The hall could not settle the request just now (two requests raced, the database was
+    busy); sending the very same request again shortly will work. 503 with `Retry-After`, so
+    no client mistakes it for a real conflict."""
+
+    status_code = 503
+    code = "retry_later"
+
+    def __init__(self, message: str, *, retry_after_s: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 class IllegalTransition(Conflict):
     """A lifecycle step that does not follow from the current state."""
 

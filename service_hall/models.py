@@ -177,6 +177,17 @@ class LookupLog(Base):
     elicences_found: Mapped[int] = mapped_column(Integer)
     ecopies_found: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime]
+    phone_found: Mapped[bool | None] = mapped_column(default=None)  # None: logged before 1.1
+
+
+class CitizenContact(Base):
+    """The mobile number on file for an identity (the real platform's verified-phone registry),
+    so the terminal can pre-fill it for the citizen to confirm instead of typing 11 digits."""
+
+    __tablename__ = "citizen_contacts"
+    id_number: Mapped[str] = mapped_column(String(18), primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[datetime]
 
 
 class PaymentOrder(Base):

@@ -12,7 +12,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Identifier = str
-EVENT_TYPES = ("deposited", "collected", "result_loaded", "picked_up", "returned", "door_alarm")
+EVENT_TYPES = (
+    "deposited",
+    "collected",
+    "result_loaded",
+    "picked_up",
+    "returned",
+    "door_alarm",
+    "receipt_sms",
+)
+MAX_SUBMISSIONS_PER_BATCH = 100
 FormValue = str | int | float | bool | None
 
 
@@ -203,17 +212,52 @@ class SubmissionListOut(BaseModel):
     submissions: list[SubmissionOut]
 
 
+class SubmissionBatchEntryIn(_Strict):
+    idempotency_key: str = Field(
+        min_length=1, max_length=200, description="what the Idempotency-Key header is for one"
+    )
+    submission: SubmissionIn
+
+
+class SubmissionBatchIn(_Strict):
+    submissions: list[SubmissionBatchEntryIn] = Field(
+        min_length=1, max_length=MAX_SUBMISSIONS_PER_BATCH
+    )
+
+
+class SubmissionBatchResultOut(BaseModel):
+    idempotency_key: str
+    outcome: Literal["created", "replayed", "rejected", "retry_later"]
+    status: int = Field(description="what POST /submissions would have answered for this entry")
+    submission: SubmissionOut | None = None
+    error: ErrorDetail | None = None
+
+
+class SubmissionBatchOut(BaseModel):
+    results: list[SubmissionBatchResultOut]
+
+
 # ---- events ------------------------------------------------------------------------------
 
 
 class EventIn(_Strict):
     event_id: str = Field(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.:-]+$")
-    type: Literal["deposited", "collected", "result_loaded", "picked_up", "returned", "door_alarm"]
+    type: Literal[
+        "deposited",
+        "collected",
+        "result_loaded",
+        "picked_up",
+        "returned",
+        "door_alarm",
+        "receipt_sms",
+    ]
     occurred_at: datetime
     submission_id: str | None = Field(None, max_length=32)
     compartment: str | None = Field(None, max_length=40)
     courier_card_id: str | None = Field(None, max_length=64)
-    detail: str | None = Field(None, max_length=500)
+    detail: str | None = Field(
+        None, max_length=1000, description="door_alarm: what happened; receipt_sms: the text"
+    )
 
 
 class EventBatchIn(_Strict):
@@ -317,6 +361,18 @@ class ReusableECopyOut(BaseModel):
     valid_until: str
 
 
+class PhoneOnFileOut(BaseModel):
+    phone: str = Field(
+        description="the full number, to pre-fill the form for the citizen to confirm"
+    )
+    masked: str = Field(description="e.g. 138****8000, for showing before the citizen confirms")
+    source: Literal["registry", "earlier_submission"]
+    updated_at: str
+
+
 class LookupOut(BaseModel):
     elicences: list[ELicenceOut]
     reusable_ecopies: list[ReusableECopyOut]
+    phone_on_file: PhoneOnFileOut | None = Field(
+        None, description="the mobile number on file for this identity, or null"
+    )

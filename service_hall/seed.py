@@ -23,6 +23,7 @@ def sample_id_number(first17: str) -> str:
 
 # 张秀英 (the demo citizen with all five e-licences) and 李建国 (a shopkeeper).
 CITIZEN_ZHANG = sample_id_number("43082119850312002")
+CITIZEN_ZHANG_PHONE = "13800138000"  # her verified mobile on file (pre-filled at the kiosk)
 CITIZEN_LI = sample_id_number("43082119700621001")
 
 
@@ -58,6 +59,7 @@ def seed(
         password = staff_password or secrets.token_urlsafe(9)
         service.add_staff("admin", password, "值班员")
     _sample_elicences(service)
+    service.set_citizen_phone(CITIZEN_ZHANG, CITIZEN_ZHANG_PHONE)
     return SeedReport(kiosk_id, token, DEMO_COURIER_CARD, pin, "admin", password, CITIZEN_ZHANG)
 
 

@@ -10,12 +10,13 @@ import hashlib
 import json
 import secrets
 import statistics
+import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
@@ -26,15 +27,18 @@ from .adapters import PaymentAdapter, RecordingSmsSender, SmsSender, SmsSendFail
 from .db import create_schema, make_engine, session_factory
 from .errors import (
     Conflict,
+    HallError,
     InvalidInput,
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
+    RetryLater,
     UnsupportedMediaType,
 )
 from .lifecycle import FINAL_STATUSES, Status, Step, next_status
 from .models import (
     CatalogEntry,
+    CitizenContact,
     Courier,
     DeliveryTask,
     ECopy,
@@ -51,6 +55,7 @@ from .models import (
     Submission,
     SubmissionEvent,
 )
+from .notifications import SmsDispatcher
 from .schemas import EventIn, SubmissionIn
 from .secrets_hashing import (
     hash_secret,
@@ -63,9 +68,11 @@ from .secrets_hashing import (
 )
 from .signing import Signer
 from .supervision import Supervision, add_working_days, supervision_colour
-from .validation import check_form, is_valid_id_number, is_valid_phone
+from .validation import check_form, is_mobile_phone, is_valid_id_number, is_valid_phone
 
 Clock = Callable[[], datetime]
+# One entry of a batch create: (the answer, created?) or the error the single create would raise.
+CreateResult = tuple[dict[str, Any], bool] | HallError
 utc = catalog_mod.utc_text
 
 # Magic bytes per accepted type: the declared type must match what the bytes are.
@@ -75,6 +82,7 @@ MAGIC = {
     "application/pdf": (b"%PDF-",),
 }
 ROLES = ("courier", "village_agent")
+SMS_SIGN = "【政务服务】"  # the sender's signature every government SMS starts with
 
 
 def utc_now() -> datetime:
@@ -91,6 +99,11 @@ class HallConfig:
     roster_valid_hours: int = 72
     pickup_days: int = 7
     session_hours: int = 8
+    # "background": a thread sends queued SMS after the request (kiosks never wait on the SMS
+    # gateway); "inline": sent before the call returns (one-off scripts).
+    sms_dispatch: Literal["background", "inline"] = "background"
+    sms_retry_s: float = 30.0
+    db_busy_timeout_s: float = 30.0  # SQLite: wait this long for another writer, then 503
 
 
 @dataclass
@@ -101,9 +114,13 @@ class HallService:
     sms_sender: SmsSender = field(default_factory=RecordingSmsSender)
 
     def __post_init__(self) -> None:
-        self.engine: Engine = make_engine(self.config.db_url)
+        self.engine: Engine = make_engine(
+            self.config.db_url, busy_timeout_s=self.config.db_busy_timeout_s
+        )
         create_schema(self.engine)
         self._sessions = session_factory(self.engine)
+        self._sms_lock = threading.Lock()
+        self._sms_dispatcher = SmsDispatcher(self.dispatch_sms, retry_s=self.config.sms_retry_s)
         if self.payments is None:
             self.payments = StaffMarksPaid(self.config.public_base_url)
         with self.session() as session:
@@ -126,6 +143,7 @@ class HallService:
             yield session
 
     def close(self) -> None:
+        self._sms_dispatcher.stop()
         self.engine.dispose()
 
     # ---- kiosks -------------------------------------------------------------------------
@@ -189,55 +207,129 @@ class HallService:
         self, kiosk_id: str, idempotency_key: str, body: SubmissionIn
     ) -> tuple[dict[str, Any], bool]:
         """Returns (submission, created). The same key and body give back the same record."""
-        if not 1 <= len(idempotency_key) <= 200:
-            raise InvalidInput("The Idempotency-Key header must be 1 to 200 characters long.")
-        request_hash = hashlib.sha256(
-            json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
-        ).hexdigest()
-        existing = self._by_key(kiosk_id, idempotency_key, request_hash)
-        if existing is not None:
-            return existing, False
+        [result] = self.create_submissions(kiosk_id, [(idempotency_key, body)])
+        if isinstance(result, HallError):
+            raise result
+        return result
+
+    def create_submissions(
+        self, kiosk_id: str, entries: Sequence[tuple[str, SubmissionIn]]
+    ) -> list[CreateResult]:
+        """Create many submissions in one transaction; one result per entry, in order.
+
+        Each entry has the single create's semantics (a replay answers the stored record, a
+        reused key with another body is a conflict, a catalog rule broken is refused) and one
+        entry's refusal does not affect the others: every check runs before anything of that
+        entry is added. Only a concurrent request storing one of the same keys first can fail
+        the shared transaction; then each entry is redone in its own, as a single create would.
+        """
+        prepared: list[tuple[str, SubmissionIn, str]] = []
+        for key, body in entries:
+            prepared.append((key, body, _request_hash(body)))
         now = self.clock()
         try:
             with self.session() as session:
-                submission_id = self._insert_submission(
-                    session, kiosk_id, idempotency_key, request_hash, body, now
-                )
+                results = self._create_in(session, kiosk_id, prepared, now)
         except IntegrityError:
-            # Two requests with the same key raced; the loser answers with the winner's record.
-            existing = self._by_key(kiosk_id, idempotency_key, request_hash)
-            if existing is None:
-                raise Conflict("The submission could not be stored; send it again.") from None
-            return existing, False
-        self.dispatch_sms()
-        return self.get_submission(kiosk_id, submission_id), True
+            results = []
+            for entry in prepared:
+                try:
+                    with self.session() as session:
+                        alone = self._create_in(session, kiosk_id, [entry], now)
+                    results.extend(alone)
+                except IntegrityError:
+                    # It raced again with a request for the same key: the sender's retry will
+                    # find the winner's record and answer it as a replay.
+                    results.append(
+                        RetryLater(
+                            "Another request with this Idempotency-Key was being stored at the "
+                            "same moment; send the same request again."
+                        )
+                    )
+        if any(isinstance(r, tuple) and r[1] and r[0]["status"] != "draft" for r in results):
+            self.sms_queued()
+        return results
 
-    def _by_key(self, kiosk_id: str, key: str, request_hash: str) -> dict[str, Any] | None:
-        with self.session() as session:
-            row = session.scalar(
-                select(Submission).where(
-                    Submission.kiosk_id == kiosk_id, Submission.idempotency_key == key
-                )
-            )
-            if row is None:
-                return None
-            if row.request_hash != request_hash:
-                raise Conflict(
-                    "This Idempotency-Key was already used for a different submission; "
-                    "use a new key for a new submission.",
-                    code="idempotency_key_reused",
-                )
-            return self._submission_out(session, row)
-
-    def _insert_submission(
+    def _create_in(
         self,
         session: Session,
+        kiosk_id: str,
+        entries: Sequence[tuple[str, SubmissionIn, str]],
+        now: datetime,
+    ) -> list[CreateResult]:
+        keys = {key for key, _, _ in entries}
+        stored = {
+            row.idempotency_key: row
+            for row in session.scalars(
+                select(Submission).where(
+                    Submission.kiosk_id == kiosk_id, Submission.idempotency_key.in_(keys)
+                )
+            )
+        }
+        made: dict[str, dict[str, Any]] = {}  # created in this batch: key -> answer
+        results: list[CreateResult] = []
+        new_rows: list[Submission] = []
+        dependents: list[Any] = []  # rows that refer to new_rows: added after those are flushed
+        catalog: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+        def live_entry(kind: str, entry_id: str) -> dict[str, Any] | None:
+            if (kind, entry_id) not in catalog:
+                catalog[(kind, entry_id)] = catalog_mod.live_entry(session, kind, entry_id)
+            return catalog[(kind, entry_id)]
+
+        for key, body, request_hash in entries:
+            if not 1 <= len(key) <= 200:
+                results.append(
+                    InvalidInput("The Idempotency-Key must be 1 to 200 characters long.")
+                )
+                continue
+            row = stored.get(key)
+            if row is not None:
+                if row.request_hash != request_hash:
+                    results.append(
+                        Conflict(
+                            "This Idempotency-Key was already used for a different submission; "
+                            "use a new key for a new submission.",
+                            code="idempotency_key_reused",
+                        )
+                    )
+                else:
+                    answer = made.get(key) or self._submission_out(session, row)
+                    results.append((answer, False))
+                continue
+            try:
+                row, rows, answer = self._new_submission(
+                    session, live_entry, kiosk_id, key, request_hash, body, now
+                )
+            except HallError as err:
+                results.append(err)
+                continue
+            stored[key], made[key] = row, answer
+            new_rows.append(row)
+            dependents.extend(rows)
+            results.append((answer, True))
+        # Two multi-row INSERTs rather than a flush per entry; the unit of work does not order
+        # inserts by foreign key, so the submissions go first.
+        session.add_all(new_rows)
+        session.flush()
+        session.add_all(dependents)
+        return results
+
+    def _new_submission(
+        self,
+        session: Session,
+        live_entry: Callable[[str, str], dict[str, Any] | None],
         kiosk_id: str,
         key: str,
         request_hash: str,
         body: SubmissionIn,
         now: datetime,
-    ) -> str:
+    ) -> tuple[Submission, list[Any], dict[str, Any]]:
+        """The submission, the rows that refer to it, and the answer; adds nothing to `session`.
+
+        Every check comes first, so a refused entry leaves nothing behind; the answer is built
+        from the objects in hand, so a create costs no read-back queries.
+        """
         applicant = body.applicant
         id_number = applicant.id_number.upper()
         if not is_valid_id_number(id_number):
@@ -248,14 +340,14 @@ class HallService:
             raise InvalidInput("item_ids lists the same item twice.")
         items = []
         for item_id in body.item_ids:
-            item = catalog_mod.live_entry(session, "item", item_id)
+            item = live_entry("item", item_id)
             if item is None:
                 raise InvalidInput(
                     f"Service item '{item_id}' is not in the catalog; sync the catalog and retry."
                 )
             items.append(item)
         if body.topic_id is not None:
-            topic = catalog_mod.live_entry(session, "topic", body.topic_id)
+            topic = live_entry("topic", body.topic_id)
             if topic is None:
                 raise InvalidInput(f"Topic '{body.topic_id}' is not in the catalog.")
             outside = set(body.item_ids) - set(topic["items"])
@@ -299,45 +391,74 @@ class HallService:
             created_at=now,
             submitted_at=None if body.draft else now,
             due_at=None if body.draft else add_working_days(now, days),
+            finished_at=None,
+            decision=None,
+            decision_reason=None,
+            deposit_compartment=None,
         )
-        session.add(row)
-        session.flush()
-        session.add(
-            SubmissionEvent(
-                submission_id=submission_id,
-                step="created",
-                from_status=None,
-                to_status=status.value,
-                actor=f"kiosk:{kiosk_id}",
-                at=now,
-                note=None,
-            )
+        created = SubmissionEvent(
+            submission_id=submission_id,
+            step="created",
+            from_status=None,
+            to_status=status.value,
+            actor=f"kiosk:{kiosk_id}",
+            at=now,
+            note=None,
         )
+        dependents: list[Any] = [created]
+        order: PaymentOrder | None = None
         if fee > 0:
             order_id = uuid.uuid4().hex
             assert self.payments is not None
             description = " + ".join(item["name"]["zh"] for item in items if item["fee_fen"])
-            session.add(
-                PaymentOrder(
-                    id=order_id,
-                    submission_id=submission_id,
-                    amount_fen=fee,
-                    status="unpaid",
-                    qr_payload=self.payments.payment_link(order_id, fee, description),
-                    created_at=now,
-                )
+            order = PaymentOrder(
+                id=order_id,
+                submission_id=submission_id,
+                amount_fen=fee,
+                status="unpaid",
+                qr_payload=self.payments.payment_link(order_id, fee, description),
+                created_at=now,
+                paid_at=None,
             )
+            dependents.append(order)
         if not body.draft:
-            self._queue_submitted_sms(session, row)
-        return submission_id
+            dependents.append(self._submitted_sms(row))
+        return row, dependents, self._submission_answer(row, [], [created], order)
+
+    def _queue_receipt_sms(
+        self, session: Session, row: Submission, text: str, actor: str, at: datetime
+    ) -> str:
+        """The terminal could not print the receipt (no paper): the citizen gets it by SMS.
+
+        Kept in the submission's history so staff can tell the citizen why there was no slip.
+        """
+        text = text.strip()
+        if not text:
+            raise InvalidInput("A 'receipt_sms' event needs the receipt text in 'detail'.")
+        self._queue_sms(session, row, "receipt", text if text.startswith("【") else SMS_SIGN + text)
+        session.add(
+            SubmissionEvent(
+                submission_id=row.id,
+                step="receipt_sms",
+                from_status=row.status,
+                to_status=row.status,
+                actor=actor,
+                at=at,
+                note="receipt sent by SMS: the terminal could not print it",
+            )
+        )
+        phone = _mask_phone(row.applicant_phone)
+        return f"The receipt of {row.tracking_number} is queued for SMS to {phone}."
 
     def _queue_submitted_sms(self, session: Session, row: Submission) -> None:
+        session.add(self._submitted_sms(row))
+
+    def _submitted_sms(self, row: Submission) -> SmsMessage:
         due = row.due_at.date().isoformat() if row.due_at else ""
-        self._queue_sms(
-            session,
+        return self._sms(
             row,
             "submitted",
-            f"【政务服务】您的办件已受理，受理编号{row.tracking_number}，承诺办结日期{due}。"
+            f"{SMS_SIGN}您的办件已受理，受理编号{row.tracking_number}，承诺办结日期{due}。"
             "可凭编号在自助终端查询进度。",
         )
 
@@ -352,7 +473,7 @@ class HallService:
             row.due_at = add_working_days(now, row.promised_working_days)
             self._queue_submitted_sms(session, row)
             out = self._submission_out(session, row)
-        self.dispatch_sms()
+        self.sms_queued()
         return out
 
     def _own(self, session: Session, kiosk_id: str, submission_id: str) -> Submission:
@@ -385,6 +506,15 @@ class HallService:
             .order_by(SubmissionEvent.seq)
         )
         order = session.scalar(select(PaymentOrder).where(PaymentOrder.submission_id == row.id))
+        return self._submission_answer(row, ecopies, history, order)
+
+    def _submission_answer(
+        self,
+        row: Submission,
+        ecopies: Iterable[ECopy],
+        history: Iterable[SubmissionEvent],
+        order: PaymentOrder | None,
+    ) -> dict[str, Any]:
         phone = row.applicant_phone
         return {
             "id": row.id,
@@ -394,7 +524,7 @@ class HallService:
             "item_ids": row.item_ids,
             "topic_id": row.topic_id,
             "applicant_name": row.applicant_name,
-            "applicant_phone_masked": phone[:3] + "****" + phone[-4:],
+            "applicant_phone_masked": _mask_phone(phone),
             "fee_fen": row.fee_fen,
             "promised_working_days": row.promised_working_days,
             "created_at": utc(row.created_at),
@@ -545,7 +675,10 @@ class HallService:
             try:
                 session.flush()
             except IntegrityError:
-                raise Conflict("The same e-copy is being uploaded twice at once; retry.") from None
+                raise RetryLater(
+                    "The same e-copy was being uploaded twice at once; send it again and the "
+                    "stored copy will be confirmed."
+                ) from None
             return self._ecopy_out(ecopy), True
 
     def ecopy_content(self, ecopy_id: str) -> tuple[str, bytes]:
@@ -592,6 +725,7 @@ class HallService:
                 .where(Submission.applicant_id_number == id_number, ECopy.valid_until >= now)
                 .order_by(ECopy.created_at.desc())
             ).all()
+            phone = self._phone_on_file(session, id_number)
             session.add(
                 LookupLog(
                     kiosk_id=kiosk_id,
@@ -600,10 +734,12 @@ class HallService:
                     id_number_masked=id_number[:6] + "********" + id_number[-4:],
                     elicences_found=len(licences),
                     ecopies_found=len(ecopies),
+                    phone_found=phone is not None,
                     at=now,
                 )
             )
             return {
+                "phone_on_file": phone,
                 "elicences": [
                     {
                         "id": lic.id,
@@ -632,6 +768,49 @@ class HallService:
                     for e, tracking in ecopies
                 ],
             }
+
+    def _phone_on_file(self, session: Session, id_number: str) -> dict[str, Any] | None:
+        """The registry's number; else the mobile this citizen gave with their latest submission.
+
+        Only mobiles: the number is for SMS (the pickup code), and a landline cannot take one.
+        """
+        contact = session.get(CitizenContact, id_number)
+        if contact is not None and is_mobile_phone(contact.phone):
+            phone, source, updated = contact.phone, "registry", contact.updated_at
+        else:
+            latest = session.execute(
+                select(Submission.applicant_phone, Submission.created_at)
+                .where(Submission.applicant_id_number == id_number)
+                .order_by(Submission.created_at.desc())
+                .limit(10)
+            ).all()
+            found = next(((p, at) for p, at in latest if is_mobile_phone(p)), None)
+            if found is None:
+                return None
+            phone, updated = found
+            source = "earlier_submission"
+        return {
+            "phone": phone,
+            "masked": _mask_phone(phone),
+            "source": source,
+            "updated_at": utc(updated),
+        }
+
+    def set_citizen_phone(self, id_number: str, phone: str) -> None:
+        """Record the verified mobile of an identity (what a real platform's registry holds)."""
+        id_number = id_number.upper()
+        if not is_valid_id_number(id_number):
+            raise InvalidInput("id_number is not a valid 18-digit resident ID number.")
+        if not is_mobile_phone(phone):
+            raise InvalidInput("The phone on file must be a mainland mobile number (11 digits).")
+        with self.session() as session:
+            contact = session.get(CitizenContact, id_number)
+            if contact is None:
+                session.add(
+                    CitizenContact(id_number=id_number, phone=phone, updated_at=self.clock())
+                )
+            else:
+                contact.phone, contact.updated_at = phone, self.clock()
 
     def lookup_log(self, limit: int = 100) -> list[LookupLog]:
         with self.session() as session:
@@ -672,7 +851,7 @@ class HallService:
     def apply_events(self, kiosk_id: str, events: list[EventIn]) -> list[dict[str, Any]]:
         """Each event in its own transaction, in order: one bad event does not block the rest."""
         results = [self._apply_event(kiosk_id, event) for event in events]
-        self.dispatch_sms()
+        self.sms_queued()
         return results
 
     def _apply_event(self, kiosk_id: str, event: EventIn) -> dict[str, Any]:
@@ -779,6 +958,8 @@ class HallService:
                 f"【政务服务】您的办件{row.tracking_number}的办理结果已放入自助柜，取件码{code}，"
                 f"请于{task.pickup_deadline:%Y-%m-%d}前凭取件码或身份证领取。",
             )
+        elif event.type == "receipt_sms":
+            return self._queue_receipt_sms(session, row, event.detail or "", actor, at)
         elif event.type == "picked_up":
             self._step(session, row, Step.PICKED_UP, actor, at, note)
             if task is not None:
@@ -974,7 +1155,7 @@ class HallService:
                 row.decision = step.value
             if step is Step.RESULT_PRODUCED:
                 self._create_delivery_task(session, row, now)
-        self.dispatch_sms()
+        self.sms_queued()
 
     def _create_delivery_task(self, session: Session, row: Submission, now: datetime) -> None:
         task_id = uuid.uuid4().hex
@@ -1003,23 +1184,43 @@ class HallService:
     # ---- SMS ---------------------------------------------------------------------------
 
     def _queue_sms(self, session: Session, row: Submission, kind: str, body: str) -> None:
-        session.add(
-            SmsMessage(
-                phone=row.applicant_phone,
-                kind=kind,
-                body=body,
-                submission_id=row.id,
-                status="queued",
-                created_at=self.clock(),
-            )
+        session.add(self._sms(row, kind, body))
+
+    def _sms(self, row: Submission, kind: str, body: str) -> SmsMessage:
+        return SmsMessage(
+            phone=row.applicant_phone,
+            kind=kind,
+            body=body,
+            submission_id=row.id,
+            status="queued",
+            created_at=self.clock(),
+            sent_at=None,
+            sender=None,
+            error=None,
         )
 
+    def sms_queued(self) -> None:
+        """Call after committing a transaction that queued SMS: they go out off the request."""
+        if self.config.sms_dispatch == "inline":
+            self.dispatch_sms()
+        else:
+            self._sms_dispatcher.wake()
+
     def dispatch_sms(self) -> int:
-        """Hand queued messages to the sender after their transaction committed."""
+        """Hand up to one page of queued messages to the sender; returns how many went out.
+
+        Serialised, so the dispatcher thread and a direct call never send one message twice.
+        Messages the gateway refused before come last, so they cannot starve new ones.
+        """
         sent = 0
-        with self.session() as session:
+        with self._sms_lock, self.session() as session:
             queued = list(
-                session.scalars(select(SmsMessage).where(SmsMessage.status == "queued").limit(100))
+                session.scalars(
+                    select(SmsMessage)
+                    .where(SmsMessage.status == "queued")
+                    .order_by(SmsMessage.error.is_not(None), SmsMessage.id)
+                    .limit(100)
+                )
             )
             for message in queued:
                 try:
@@ -1209,6 +1410,21 @@ class HallService:
             "fees_due_fen": due,
             "alerts": alerts,
         }
+
+
+def _mask_phone(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:]
+
+
+def _request_hash(body: SubmissionIn) -> str:
+    """What "the same body" means for idempotency: the validated request, canonically ordered.
+
+    Stored with every submission, so this exact form must never change (a replay after an
+    upgrade would look like a reused key).
+    """
+    return hashlib.sha256(
+        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+    ).hexdigest()
 
 
 def _was_rejected(row: Submission) -> bool:

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .adapters import RecordingSmsSender, SmsSender
 from .seed import CITIZEN_ZHANG, SeedReport, seed
 from .server import HallServer
 from .service import Clock, HallConfig, HallService, utc_now
@@ -48,11 +49,20 @@ class SettableClock:
 
 @contextmanager
 def running_hall(
-    folder: Path, *, clock: Clock = utc_now, max_upload_bytes: int = 5 * 1024 * 1024
+    folder: Path,
+    *,
+    clock: Clock = utc_now,
+    max_upload_bytes: int = 5 * 1024 * 1024,
+    sms_sender: SmsSender | None = None,
+    db_busy_timeout_s: float = 30.0,
 ) -> Iterator[RunningHall]:
     """A fresh hall with its own SQLite file, seeded, listening on a free loopback port."""
-    config = HallConfig(db_url=f"sqlite:///{folder / 'hall.db'}", max_upload_bytes=max_upload_bytes)
-    service = HallService(config, clock=clock)
+    config = HallConfig(
+        db_url=f"sqlite:///{folder / 'hall.db'}",
+        max_upload_bytes=max_upload_bytes,
+        db_busy_timeout_s=db_busy_timeout_s,
+    )
+    service = HallService(config, clock=clock, sms_sender=sms_sender or RecordingSmsSender())
     report = seed(service, staff_password=STAFF_PASSWORD, courier_pin=COURIER_PIN)
     server = HallServer(service).start()
     try:

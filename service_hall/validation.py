@@ -36,6 +36,11 @@ def is_valid_id_number(value: str) -> bool:
     return id_check_char(value[:17]) == value[17]
 
 
+def is_mobile_phone(value: str) -> bool:
+    """A number that can receive an SMS (the pickup code goes to it)."""
+    return bool(_MOBILE_RE.match(value))
+
+
 def is_valid_phone(value: str) -> bool:
     return bool(_MOBILE_RE.match(value) or _LANDLINE_RE.match(value))
 

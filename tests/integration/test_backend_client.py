@@ -207,7 +207,8 @@ def test_a_submission_its_ecopy_and_its_event_reach_the_hall_in_order(
         "SELECT sha256, data FROM ecopies WHERE submission_id = ?", (hall_id,)
     )
     assert sha == digest == hashlib.sha256(data).hexdigest()
-    assert not os.path.exists(path), "an acknowledged e-copy must not stay on the terminal"
+    # Files go right after the acknowledgement's commit, which is what `drained` sees first.
+    wait_until(lambda: not os.path.exists(path), what="the acknowledged e-copy to be deleted")
     [ack] = terminal.of_type(SubmissionAcknowledged)
     assert (ack.reference, ack.hall_id) == (reference, hall_id)
     assert terminal.outbox.hall_id_for(reference) == hall_id
@@ -371,7 +372,7 @@ def test_the_hall_killed_in_the_middle_of_an_upload_and_restarted_loses_nothing(
             "SELECT sha256, data FROM ecopies WHERE submission_id = ?", (hall_id,)
         )
         assert sha == digest == hashlib.sha256(data).hexdigest()
-        assert not os.path.exists(path)
+        wait_until(lambda: not os.path.exists(path), what="the acknowledged e-copy to go")
     finally:
         process.stop()
 
@@ -492,3 +493,86 @@ def test_catalog_roster_and_tasks_are_cached_and_served_with_the_hall_down(
     finally:
         process.stop()
         database.close()
+
+
+# ---- batches (issue 4 follow-ups) ----------------------------------------------------------
+
+
+def test_due_submissions_go_in_batches_and_only_the_invalid_one_parks(
+    hall: Hall, make_terminal: Callable[..., Terminal]
+) -> None:
+    paths: list[str] = []
+
+    def record(_index: int, _method: str, path: str) -> Fault:
+        paths.append(path)
+        return Fault.PASS
+
+    terminal = make_terminal(hall.process.url, hall.token, choose=record, start=False)
+    wrong = {**birth_registration(), "item_ids": ["no-such-item"], "forms": {}}
+    keys = []
+    with terminal.database.transaction():
+        for n in range(40):
+            body = wrong if n == 17 else birth_registration(f"批量{n}")
+            keys.append(terminal.outbox.enqueue_submission(uuid.uuid4().hex, body))
+    terminal.sender.start()
+    wait_until(terminal.drained, what="the batch to drain")
+
+    assert [len(hall.submissions_with_key(key)) for key in keys] == [
+        0 if n == 17 else 1 for n in range(40)
+    ]
+    [parked] = terminal.of_type(OutboxParked)
+    assert parked.key == keys[17]
+    assert "no-such-item" in parked.reason
+    assert len(terminal.of_type(SubmissionAcknowledged)) == 39
+    assert "/api/v1/submissions/batch" in paths
+    assert paths.count("/api/v1/submissions/batch") + paths.count("/api/v1/submissions") < 10
+
+
+def test_a_hall_without_the_batch_endpoint_gets_them_one_by_one(
+    hall: Hall, make_terminal: Callable[..., Terminal]
+) -> None:
+    def old_hall(_index: int, _method: str, path: str) -> Fault:
+        return Fault.NOT_FOUND_404 if path.endswith("/batch") else Fault.PASS
+
+    terminal = make_terminal(hall.process.url, hall.token, choose=old_hall, start=False)
+    with terminal.database.transaction():
+        keys = [
+            terminal.outbox.enqueue_submission(uuid.uuid4().hex, birth_registration(f"旧{n}"))
+            for n in range(12)
+        ]
+    terminal.sender.start()
+    wait_until(terminal.drained, what="one-by-one delivery")
+    assert all(len(hall.submissions_with_key(key)) == 1 for key in keys)
+    assert terminal.outbox.stats().parked == 0
+    asked = terminal.proxy.faults[Fault.NOT_FOUND_404]  # by the first round's parallel requests
+    with terminal.database.transaction():
+        later = [
+            terminal.outbox.enqueue_submission(uuid.uuid4().hex, birth_registration(f"后{n}"))
+            for n in range(12)
+        ]
+    wait_until(terminal.drained, what="the next one-by-one delivery")
+    assert all(len(hall.submissions_with_key(key)) == 1 for key in later)
+    assert terminal.proxy.faults[Fault.NOT_FOUND_404] == asked, "the answer is remembered"
+
+
+def test_a_receipt_the_printer_could_not_print_reaches_the_citizen_by_sms(
+    hall: Hall, make_terminal: Callable[..., Terminal]
+) -> None:
+    terminal = make_terminal(hall.process.url, hall.token, start=False)
+    reference = uuid.uuid4().hex
+    text = "回执：出生登记，承诺办结日期 2025-06-09，咨询电话 12345。"
+    with terminal.database.transaction():
+        key = terminal.outbox.enqueue_submission(reference, birth_registration())
+    receipt = terminal.outbox.enqueue_receipt_sms(reference, text)
+    terminal.sender.start()
+    wait_until(terminal.drained, what="the receipt request to be delivered")
+
+    [(hall_id, _)] = hall.submissions_with_key(key)
+    [(phone, body)] = hall.rows(
+        "SELECT phone, body FROM sms_outbox WHERE submission_id = ? AND kind = 'receipt'",
+        (hall_id,),
+    )
+    assert (phone, body) == ("13800138000", "【政务服务】" + text)
+    [(outcome,)] = hall.rows("SELECT outcome FROM kiosk_events WHERE event_id = ?", (receipt,))
+    assert outcome == "applied"
+    assert terminal.of_type(OutboxParked) == []

@@ -371,6 +371,7 @@ def test_the_whole_loop_from_kiosk_to_pickup(hall: RunningHall, kiosk: httpx.Cli
     loaded = send_events(kiosk, event("result_loaded", sid, compartment="B02"))[0]
     assert loaded["outcome"] == "applied", loaded
 
+    hall.service.dispatch_sms()  # what the hall's SMS thread does right after the request
     with staff_client(hall) as staff:
         messages = staff.get("/staff/api/sms").json()["messages"]
     pickup_sms = next(

@@ -185,6 +185,19 @@ def test_an_event_key_is_its_event_id_and_it_follows_its_submission(outbox: Outb
     assert alarm.payload["event_id"] == alarm.key
 
 
+def test_a_receipt_sms_waits_under_its_own_key_so_it_never_holds_up_its_submission(
+    outbox: Outbox,
+) -> None:
+    outbox.enqueue_submission("s7", {"item_ids": ["x"]})
+    key = outbox.enqueue_receipt_sms("s7", "回执 L0001")
+    message = outbox.get(key)
+    assert message is not None
+    assert message.kind == MessageKind.RECEIPT_SMS == "receipt_sms"
+    assert dict(message.payload) == {"submission_ref": "s7", "text": "回执 L0001"}
+    assert message.ordering_key == "receipt_sms:s7"
+    assert {m.kind for m in outbox.due()} == {"submission", "receipt_sms"}
+
+
 def test_a_value_that_is_not_json_is_refused_before_anything_is_written(outbox: Outbox) -> None:
     with pytest.raises(OutboxError, match="not JSON"):
         outbox.enqueue_submission("s1", {"when": datetime.now(UTC)})
