@@ -200,14 +200,17 @@ class DevicesSettings(_Section):
     camera: CameraSettings = CameraSettings()
 
 
+def _default_voices() -> dict[Language, str]:
+    return {"zh-CN": "cmn", "en": "en"}
+
+
 class VoiceSettings(_Section):
     """Spoken prompts, rendered offline by espeak-ng and played by the app."""
 
     enabled: bool = True
     rate_wpm: int = Field(150, ge=80, le=300)
     voices: dict[Language, str] = Field(
-        default_factory=lambda: {"zh-CN": "cmn", "en": "en"},
-        description="espeak-ng voice per language",
+        default_factory=_default_voices, description="espeak-ng voice per language"
     )
     timeout_s: float = Field(20.0, gt=0, le=120)
     max_cached_files: int = Field(400, ge=10, le=100_000)
