@@ -7,6 +7,8 @@ and `kiosk doctor` stay fast and a missing optional part only affects the comman
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
@@ -91,8 +93,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure_logging() -> None:
+    """Warnings and errors by default; KIOSK_LOG_LEVEL=INFO or DEBUG for more on site."""
+    level = os.environ.get("KIOSK_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(
+        level=level if level in logging.getLevelNamesMapping() else "WARNING",
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+    )
+    for chatty in ("httpx", "httpcore"):  # one line per request: only when asked for DEBUG
+        logging.getLogger(chatty).setLevel(max(logging.getLogger().level, logging.WARNING))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    configure_logging()
     try:
         return int(args.handler(args))
     except ConfigError as err:

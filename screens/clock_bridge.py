@@ -11,6 +11,7 @@ import logging
 import queue
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from kivy.clock import Clock
@@ -19,12 +20,22 @@ EventT = TypeVar("EventT")
 _log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class _Call:
+    run: Callable[[], None]
+
+
 class ClockBridge:
     def __init__(self) -> None:
         self._pending: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._handlers: defaultdict[type, list[Callable[[Any], None]]] = defaultdict(list)
+        self._handlers[_Call].append(lambda call: call.run())
         # Clock triggers are safe to call from any thread and coalesce until the next frame.
         self._wake = Clock.create_trigger(self._drain, 0)
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run `fn` on the UI thread on the next frame (a worker's result going back)."""
+        self.post(_Call(fn))
 
     def post(self, event: object) -> None:
         self._pending.put(event)
@@ -46,4 +57,7 @@ class ClockBridge:
                 _log.debug("no UI handler for %s", type(event).__name__)
                 continue
             for handler in handlers:
-                handler(event)
+                try:
+                    handler(event)
+                except Exception:  # noqa: BLE001 - one bad handler must not take the UI down
+                    _log.exception("handling %s failed", type(event).__name__)

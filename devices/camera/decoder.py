@@ -95,11 +95,14 @@ class ZxingDecoder:
     thorough: bool = False
     rotate: bool = True  # 1-D codes held vertically; QR needs no rotation
     failures: int = 0
-    _formats: zxingcpp.BarcodeFormats = field(init=False, repr=False)
+    _formats: str = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        # Kept as text and converted per call (microseconds): a long-lived zxingcpp object makes
+        # nanobind print "leaked instance" warnings when the interpreter exits.
+        self._formats = ",".join(self.formats)
         try:
-            self._formats = zxingcpp.barcode_formats_from_str(",".join(self.formats))
+            zxingcpp.barcode_formats_from_str(self._formats)
         except ValueError as err:
             raise ValueError(f"unknown code format in {list(self.formats)}: {err}") from err
 
@@ -111,7 +114,7 @@ class ZxingDecoder:
         try:
             found = zxingcpp.read_barcodes(
                 to_gray(image),
-                formats=self._formats,
+                formats=zxingcpp.barcode_formats_from_str(self._formats),
                 try_rotate=self.thorough or (self.rotate and tuple(self.formats) != QR_ONLY),
                 try_downscale=self.thorough,
                 try_invert=self.thorough,

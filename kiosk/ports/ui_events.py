@@ -19,5 +19,8 @@ class UiEventBridge(EventSink, Protocol):
     def post(self, event: object) -> None:
         """Safe from any thread; returns at once, the handlers run later on the UI thread."""
 
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Safe from any thread: run `fn` on the UI thread soon (results of background work)."""
+
     def subscribe(self, event_type: type[EventT], handler: Callable[[EventT], None]) -> None:
         """`handler` runs on the UI thread for every posted event of exactly `event_type`."""
