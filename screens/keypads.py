@@ -115,6 +115,14 @@ class TouchKeypad(BoxLayout):  # type: ignore[misc]
     def rows(self) -> Sequence[Sequence[str]]:
         return self.ROWS
 
+    def on_touch_down(self, touch: Any) -> bool:
+        """A hidden keypad (height 0, disabled) still lays its keys out where they overflow, and
+        Kivy lets disabled widgets swallow the touches that hit them: the choose screen's last
+        list rows went dead under the folded-away keyboard. Outside its own box it takes none."""
+        if self.disabled and not self.collide_point(*touch.pos):
+            return False
+        return bool(super().on_touch_down(touch))
+
     def on_language(self, _instance: object, language: str) -> None:
         for code, key in self.keys.items():
             key.text = key_label(code, language)
