@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 
+from kiosk.apply.view_models import ApplyStep, Intent, Voice
 from kiosk.config import ConfigError, Settings
 from kiosk.idle import IdleTimer
 from kiosk.notices import NoticeBoard, NoticesError, load_notices
@@ -24,6 +25,12 @@ from kiosk.storage import DATABASE_FILE_NAME, Database
 
 from .fonts import find_cjk_font
 from .paths import APP_NAME, data_dir
+from .terminal_services import (
+    RESERVATION_SWEEP_S,
+    TICK_S,
+    TerminalServices,
+    build_terminal_services,
+)
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
@@ -45,6 +52,8 @@ def prepare_kivy_environment(settings: Settings, *, headless: bool, kivy_home: P
         "KIVY_NO_ARGS": "1",  # our CLI owns argv
         "KIVY_HOME": str(kivy_home),
         "KIVY_NO_FILELOG": "1",
+        # Kivy leaves Python's logging alone; the `kiosk` command configures it (KIOSK_LOG_LEVEL).
+        "KIVY_LOG_MODE": "PYTHON",
         "KCFG_KIVY_LOG_LEVEL": "warning",
         "KCFG_KIVY_EXIT_ON_ESCAPE": "0" if kiosk_mode else "1",
         "KCFG_GRAPHICS_WIDTH": str(settings.display.width),
@@ -89,11 +98,15 @@ def build_app(
     # so it is written once rather than "upgraded" on every demo run.
     kivy_home = Path(platformdirs.user_cache_dir(APP_NAME)) / "kivy"
     prepare_kivy_environment(settings, headless=headless, kivy_home=kivy_home)
+    if headless:
+        os.environ.setdefault("SDL_AUDIODRIVER", "dummy")  # no sound card: prompts stay silent
     from screens.app import KioskApp
     from screens.clock_bridge import ClockBridge
     from screens.shell import ShellParts
     from screens.view_models import TerminalIdentity
 
+    bridge = ClockBridge()
+    services = build_terminal_services(settings, folder, database, bridge, session)
     parts = ShellParts(
         identity=TerminalIdentity(
             name_zh=settings.terminal.name_zh,
@@ -103,12 +116,70 @@ def build_app(
         ),
         guard=guard,
         notices=NoticeBoard(notices, settings.notices.rotate_every_s),
-        bridge=ClockBridge(),
+        bridge=bridge,
         clock=time.monotonic,
         large_text_scale=settings.display.large_text_scale,
         kiosk_mode=settings.terminal.kiosk_mode and not headless,
         font_path=font.path,
+        apply=services.runtime,
     )
     app = KioskApp(parts, on_first_frame=on_first_frame)
-    app.bind(on_stop=lambda *_: database.close())
+    app.bind(on_start=lambda *_: attach_journeys(app, services, session))
+    app.bind(on_stop=lambda *_: shut_down(services, database))
     return app
+
+
+def shut_down(services: TerminalServices, database: Database) -> None:
+    services.stop()
+    database.close()
+
+
+def attach_journeys(app: KioskApp, services: TerminalServices, session: CitizenSession) -> None:
+    """Once the window and its screens exist: the apply screens, the voice, the clocks, devices."""
+    from kivy.clock import Clock
+
+    from screens import attract_screen
+    from screens.apply_presenter import ApplyPresenter
+    from screens.voice_player import VoicePlayer
+
+    assert app.screens is not None
+    runtime = services.runtime
+    player = VoicePlayer(volume=services.settings.voice.volume)
+    voice = services.voice
+    if voice is not None:
+        from kiosk.ports.voice import PromptRendered, PromptsSilenced
+
+        services.bridge.subscribe(PromptRendered, player.on_prompt_rendered)
+        services.bridge.subscribe(PromptsSilenced, player.on_prompts_silenced)
+
+    def speak(prompt: Voice) -> None:
+        if voice is not None:
+            voice.speak(prompt.key, prompt.text, prompt.language)  # type: ignore[attr-defined]
+
+    def send(intent: Intent) -> None:
+        runtime.send(intent)
+
+    presenter = ApplyPresenter(app.screens, send, speak)
+    hand_in = presenter.screen_for(ApplyStep.HAND_IN)
+    hand_in.layout = [spec for c in services.devices.locker_columns for spec in c.compartments()]
+    camera = services.devices.camera
+    if camera is not None:
+        presenter.screen_for(ApplyStep.MATERIALS).preview_source = camera.latest_preview
+
+    def clear_down() -> None:
+        presenter.clear_down()
+        player.stop()
+        if voice is not None:
+            voice.stop()  # type: ignore[attr-defined]
+        session.clear_down()
+
+    def journey_ended() -> None:
+        app.screens.current = attract_screen.NAME  # type: ignore[union-attr]
+
+    services.ui.show = presenter.show
+    services.ui.clear_down = clear_down
+    services.ui.journey_ended = journey_ended
+    Clock.schedule_interval(lambda _dt: runtime.tick(), TICK_S)
+    Clock.schedule_interval(lambda _dt: services.sweep_reservations(), RESERVATION_SWEEP_S)
+    app.bind(on_stop=lambda *_: player.unload_all())
+    services.start()

@@ -34,10 +34,12 @@ def run_demo(
     headless = headless or not has_display()
     if journey is None and headless:
         journey = DEFAULT_HEADLESS_JOURNEY
-    script = JOURNEYS[journey](settings) if journey is not None else None
-    if script is not None:
-        settings = script.adjust_settings(settings)
+    factory = JOURNEYS[journey] if journey is not None else None
+    if factory is not None:
+        settings = factory(settings).adjust_settings(settings)  # e.g. shorter idle timeouts
     with demo_world(settings, Path(out_dir)) as demo_settings:
+        # Built inside the world: a journey may talk to the private hall it started.
+        script = factory(demo_settings) if factory is not None else None
         return _play(demo_settings, headless, script, Path(out_dir))
 
 
@@ -55,18 +57,28 @@ def demo_world(settings: Settings, out_dir: Path) -> Iterator[Settings]:
             storage = settings.storage.model_copy(update={"data_dir": str(state / "terminal")})
             settings = settings.model_copy(update={"storage": storage})
         if not settings.hall.token:
-            from service_hall.testing import running_hall
-
+            try:
+                from service_hall.testing import running_hall
+            except ModuleNotFoundError:  # the kiosk bundle ships without the server side
+                print("kiosk demo: no service hall in this build; the terminal works offline")
+                yield _with_stubs(stack, settings, out_dir)
+                return
             folder = state / "hall"
             folder.mkdir()
             hall = stack.enter_context(running_hall(folder))
             link = settings.hall.model_copy(update={"url": hall.url, "token": hall.token})
             settings = settings.model_copy(update={"hall": link})
             print(f"kiosk demo: service hall at {hall.url}/staff/ (user admin)")
-        # The printer stub renders each job to a PNG beside the screenshots.
-        stubs = start_stubs(settings, options={"printer": {"out_dir": out_dir / "receipts"}})
-        stack.callback(stubs.stop)
-        yield settings
+        yield _with_stubs(stack, settings, out_dir)
+
+
+def _with_stubs(
+    stack: contextlib.ExitStack[bool | None], settings: Settings, out_dir: Path
+) -> Settings:
+    # The printer stub renders each job to a PNG beside the screenshots.
+    stubs = start_stubs(settings, options={"printer": {"out_dir": out_dir / "receipts"}})
+    stack.callback(stubs.stop)
+    return settings
 
 
 def _play(settings: Settings, headless: bool, script: Journey | None, out_dir: Path) -> int:

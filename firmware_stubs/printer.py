@@ -762,4 +762,5 @@ def start_from_settings(settings: Any, out_dir: Path | None = None) -> list[Seri
     if parts.scheme not in ("tcp", "socket") or parts.hostname not in ("127.0.0.1", "localhost"):
         return []
     folder = out_dir or Path(tempfile.mkdtemp(prefix="kiosk-printer-stub-"))
+    folder.mkdir(parents=True, exist_ok=True)
     return [start_printer_stub(parts.port or 9100, folder)]

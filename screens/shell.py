@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from kivy.clock import Clock
 from kivy.uix.screenmanager import ScreenManager
@@ -48,6 +48,20 @@ class ShellParts:
     large_text_scale: float
     kiosk_mode: bool
     font_path: str | None
+    apply: ApplyControls | None = None  # the apply journey's runtime; None: not offered here
+
+
+class ApplyControls(Protocol):
+    """The part of kiosk.apply.runtime.ApplyRuntime the shell drives."""
+
+    @property
+    def active(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def abandon(self) -> None: ...
+
+    def refresh_view(self) -> None: ...
 
 
 class ShellPresenter:
@@ -80,9 +94,16 @@ class ShellPresenter:
     # -- intents (called by the widgets) ---------------------------------------------------
     def toggle_language(self) -> None:
         self._parts.guard.session.toggle_language()
+        self._refresh_journey()
 
     def toggle_large_text(self) -> None:
         self._parts.guard.session.toggle_large_text()
+        self._refresh_journey()
+
+    def _refresh_journey(self) -> None:
+        journey = self._parts.apply
+        if journey is not None and journey.active:
+            journey.refresh_view()
 
     def open_help(self) -> None:
         self._help.open(animation=False)
@@ -91,6 +112,9 @@ class ShellPresenter:
         self._help.dismiss(animation=False)
 
     def start_service(self, kind: ServiceKind) -> None:
+        if kind == "apply" and self._parts.apply is not None:
+            self._parts.apply.start()  # its first view switches to the identify screen
+            return
         self._service = kind
         self._screens.current = service_start_screen.NAME
         self._redraw()
@@ -115,6 +139,9 @@ class ShellPresenter:
         self._idle_status = status
         if isinstance(status, IdleExpired):
             self._help.dismiss(animation=False)
+            journey = self._parts.apply
+            if journey is not None and journey.active:
+                journey.abandon()  # the flow clears down and alerts staff if a door is open
             self._screens.current = attract_screen.NAME
         self._redraw()
 

@@ -1,0 +1,305 @@
+"""The services behind the screens, built from the settings: part of the composition root.
+
+Built after Kivy's environment is set (the UI bridge is a Kivy object) and before the first frame;
+started from the app's first frame so the attract screen never waits for a device, the network or
+a pre-rendered prompt. Stopped in reverse order before the database closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kiosk.apply.adapters import (
+    CatalogAdapter,
+    ELicenceDesk,
+    FormRulesAdapter,
+    LockerDesk,
+    PageFiles,
+    PaymentDeskAdapter,
+    ReceiptSmsDesk,
+    SubmissionDesk,
+)
+from kiosk.apply.flow import ApplyFlow, TerminalFacts
+from kiosk.apply.runtime import ApplyRuntime, ApplyServices
+from kiosk.apply.store import SubmissionStore
+from kiosk.apply.texts import tr, voice_keys
+from kiosk.apply.view_models import ApplyView
+from kiosk.catalog import Catalog, CatalogError
+from kiosk.compartments import CompartmentService, PickupCodeHasher
+from kiosk.config import Settings
+from kiosk.i18n import LocalizedText, MessageError
+from kiosk.ports.camera import CameraError, CameraMode, PageCaptured
+from kiosk.ports.hall import CatalogEntry, CatalogUpdated, SubmissionAcknowledged
+from kiosk.ports.health import DeviceHealthChanged
+from kiosk.ports.identity import CardPlaced, CardReadFailed, CardRemoved
+from kiosk.ports.lockers import DoorClosed, DoorOpened, DoorState, ItemDetected, ItemRemoved
+from kiosk.ports.printer import (
+    PaperStatus,
+    PrintedReceipt,
+    PrinterError,
+    SubmissionReceipt,
+)
+from kiosk.ports.ui_events import UiEventBridge
+from kiosk.ports.voice import Prompt
+from kiosk.session import CitizenSession
+from kiosk.storage import AuditLog, Database
+
+from .device_set import DeviceSet, build_devices
+from .hall_link import HallLink, build_hall_link
+
+_log = logging.getLogger(__name__)
+
+# Device events the apply journey reacts to (the runtime ignores them between journeys).
+APPLY_EVENTS: tuple[type, ...] = (
+    CardPlaced,
+    CardRemoved,
+    CardReadFailed,
+    PageCaptured,
+    DoorOpened,
+    DoorClosed,
+    ItemDetected,
+    ItemRemoved,
+    DeviceHealthChanged,
+    SubmissionAcknowledged,
+)
+TICK_S = 0.25
+RESERVATION_SWEEP_S = 30.0
+STARTUP_READINGS_WAIT_S = 5.0
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class CurrentCatalog:
+    """The catalog the terminal serves from: the hall's cached copy, swapped when it changes.
+
+    Loading reads SQLite, so it runs on a worker; the UI thread only swaps the finished value.
+    Before the first sync with the hall the catalog is empty and the screens say so.
+    """
+
+    def __init__(self, hall: HallLink) -> None:
+        self._hall = hall
+        self._catalog = Catalog.from_cache(_NoCatalog())
+        self._catalog = self.load()
+
+    def __call__(self) -> Catalog:
+        return self._catalog
+
+    def set(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def load(self) -> Catalog:
+        try:
+            return Catalog.from_cache(self._hall.catalog)
+        except CatalogError as err:
+            _log.error("the cached catalog is unusable, keeping the previous one: %s", err)
+            return self._catalog
+
+
+class _NoCatalog:
+    def version(self) -> int:
+        return 0
+
+    def entries(self, kind: str) -> list[CatalogEntry]:
+        return []
+
+
+class PrinterAbsent:
+    """Stands in when the configuration has no printer: receipts go on screen and by SMS."""
+
+    def paper_status(self) -> PaperStatus:
+        raise PrinterError("this terminal has no receipt printer ([devices.printer] enabled).")
+
+    def print_submission_receipt(self, receipt: SubmissionReceipt) -> PrintedReceipt:
+        raise PrinterError("this terminal has no receipt printer ([devices.printer] enabled).")
+
+
+class CameraAbsent:
+    """Stands in when the configuration has no camera: pages are handed in on paper."""
+
+    def set_mode(self, mode: CameraMode) -> None:
+        raise CameraError("this terminal has no camera ([devices.camera] enabled).")
+
+    def begin_document(self, document_id: str) -> None:
+        raise CameraError("this terminal has no camera ([devices.camera] enabled).")
+
+    def capture_page_now(self) -> None:
+        raise CameraError("this terminal has no camera ([devices.camera] enabled).")
+
+
+@dataclass
+class UiHooks:
+    """What the screens plug into the runtime once the window exists (it is built first)."""
+
+    show: Callable[[ApplyView], None] = lambda _view: None
+    clear_down: Callable[[], None] = lambda: None
+    journey_ended: Callable[[], None] = lambda: None
+
+
+@dataclass
+class TerminalServices:
+    settings: Settings
+    database: Database
+    bridge: UiEventBridge
+    devices: DeviceSet
+    hall: HallLink
+    compartments: CompartmentService
+    catalog: CurrentCatalog
+    runtime: ApplyRuntime
+    worker: ThreadPoolExecutor
+    hall_worker: ThreadPoolExecutor
+    ui: UiHooks
+    voice: object | None = None  # devices.voice.SpokenPrompts when enabled
+
+    def start(self) -> None:
+        """From the first frame: devices, the link to the hall, start-up reconciliation."""
+        self.devices.start(self.compartments.locker_event_sink(forward=self.bridge.post))
+        self.hall.start()
+        self.worker.submit(self._reconcile_doors)
+        for event_type in APPLY_EVENTS:
+            self.bridge.subscribe(event_type, self.runtime.handle)
+        self.bridge.subscribe(CatalogUpdated, self._catalog_updated)
+
+    def stop(self) -> None:
+        if self.voice is not None:
+            self.voice.close()  # type: ignore[attr-defined]
+        self.hall.stop()
+        self.devices.stop()
+        self.worker.shutdown(wait=True, cancel_futures=False)
+        self.hall_worker.shutdown(wait=False, cancel_futures=True)
+
+    def sweep_reservations(self) -> None:
+        self.worker.submit(self.compartments.expire_reservations)
+
+    def _reconcile_doors(self) -> None:
+        """Door intents left without an outcome by a crash are settled against the boards, once
+        each column has read its doors (or after a few seconds: a dead board reads unknown)."""
+        deadline = time.monotonic() + STARTUP_READINGS_WAIT_S
+        while time.monotonic() < deadline and not all(
+            all(r.door is not DoorState.UNKNOWN for r in column.readings().values())
+            for column in self.devices.locker_columns
+        ):
+            time.sleep(0.1)
+        try:
+            self.compartments.start_up()
+        except Exception:  # noqa: BLE001 - logged; the terminal must still start
+            _log.exception("reconciling the compartments at start-up failed")
+
+    def _catalog_updated(self, _event: CatalogUpdated) -> None:
+        self.worker.submit(self._reload)
+
+    def _reload(self) -> None:
+        fresh = self.catalog.load()
+        self.bridge.call_soon(lambda: self.catalog.set(fresh))
+
+
+def build_terminal_services(
+    settings: Settings,
+    folder: Path,
+    database: Database,
+    bridge: UiEventBridge,
+    session: CitizenSession,
+) -> TerminalServices:
+    devices = build_devices(settings, folder)
+    hall = build_hall_link(settings, database, bridge.post)
+    compartments = CompartmentService(
+        database,
+        AuditLog(database),
+        devices.locker_columns,
+        alerts=bridge.post,
+        hold_s=settings.compartments.hold_s,
+        code_hasher=PickupCodeHasher(n=settings.compartments.pickup_code_scrypt_n),
+    )
+    catalog = CurrentCatalog(hall)
+    catalog_adapter = CatalogAdapter(
+        catalog, database, preferred=settings.catalog.most_used_default
+    )
+    terminal = settings.terminal
+    flow = ApplyFlow(
+        catalog=catalog_adapter,
+        forms=FormRulesAdapter(),
+        terminal=TerminalFacts(
+            name=LocalizedText(zh=terminal.name_zh, en=terminal.name_en),
+            terminal_id=terminal.id,
+            hotline=terminal.hotline,
+        ),
+        clock=time.monotonic,
+        wall_clock=utc_now,
+        new_reference=lambda: uuid.uuid4().hex,
+    )
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="apply")
+    hall_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="apply-hall")
+    voice = build_voice(settings, folder, bridge)
+    ui = UiHooks()
+    services = ApplyServices(
+        submissions=SubmissionDesk(
+            database, SubmissionStore(database, hall.outbox), catalog=catalog_adapter
+        ),
+        lockers=LockerDesk(compartments, hall.outbox),
+        printer=devices.printer or PrinterAbsent(),
+        receipt_sms=ReceiptSmsDesk(database, hall.outbox),
+        camera=devices.camera or CameraAbsent(),
+        pages=PageFiles(folder / "pages"),
+        elicences=ELicenceDesk(hall.client),
+        payments=PaymentDeskAdapter(hall.client, hall.outbox),
+    )
+    runtime = ApplyRuntime(
+        flow,
+        services,
+        worker=worker,
+        hall_worker=hall_worker,
+        post=bridge.call_soon,
+        publish=lambda view: ui.show(view),  # the presenter joins when the window exists
+        language=lambda: session.language,
+        clock=time.monotonic,
+        on_clear_down=lambda: ui.clear_down(),
+        on_journey_ended=lambda: ui.journey_ended(),
+    )
+    return TerminalServices(
+        settings,
+        database,
+        bridge,
+        devices,
+        hall,
+        compartments,
+        catalog,
+        runtime,
+        worker,
+        hall_worker,
+        ui,
+        voice,
+    )
+
+
+def build_voice(settings: Settings, folder: Path, bridge: UiEventBridge) -> object | None:
+    """Spoken prompts: espeak-ng renders into a cache, the app plays (see screens/voice_player)."""
+    if not settings.voice.enabled:
+        return None
+    from devices.voice.prompter import SpokenPrompts
+    from devices.voice.renderer import VoiceRenderer
+
+    voice = settings.voice
+    renderer = VoiceRenderer(
+        folder / "voice",
+        voices=voice.voices,
+        rate_wpm=voice.rate_wpm,
+        timeout_s=voice.timeout_s,
+        max_cached_files=voice.max_cached_files,
+    )
+    prompts: list[Prompt] = []
+    for key in voice_keys():
+        for language in ("zh-CN", "en"):
+            try:
+                prompts.append(Prompt(key, tr(key, language), language))
+            except MessageError:
+                continue  # needs arguments (a compartment number): rendered when first spoken
+    renderer.prerender(prompts)
+    return SpokenPrompts(renderer, bridge.post, enabled=True)
