@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping
 
 from kiosk.config import Settings
 
+from .apply import apply_journey
 from .attract import attract_journey
 from .overview import overview_journey
 from .script import Journey, Step
 
 JOURNEYS: Mapping[str, Callable[[Settings], Journey]] = {
+    "apply": apply_journey,
     "attract": attract_journey,
     "overview": overview_journey,
 }

@@ -23,10 +23,11 @@ from kivy.input.motionevent import MotionEvent
 
 from screens.app import KioskApp
 
-from .script import Journey, Step
+from .script import Journey, JourneyWorldError, Step, StubWorld, Target, Touch
 
 _touch_ids = itertools.count(1)
 FRAMES_TO_SETTLE = 2  # after a condition holds: one frame to lay out, one to draw
+FRAMES_AFTER_TOUCH = 3  # a touch's intent is drawn on the next frame; the next touch aims at it
 
 
 class FingerTouch(MotionEvent):  # type: ignore[misc]
@@ -53,7 +54,9 @@ class FingerTouch(MotionEvent):  # type: ignore[misc]
 class StepRecord:
     name: str
     expect: str
-    touch: dict[str, Any] | None = None
+    touch: dict[str, Any] | None = None  # the first touch (kept for older readers)
+    touches: list[dict[str, Any]] = field(default_factory=list)
+    world: list[dict[str, Any]] = field(default_factory=list)
     screenshot: str | None = None
     started_s: float = 0.0
     duration_s: float = 0.0
@@ -66,6 +69,7 @@ class JourneyRunner:
     journey: Journey
     out_dir: Path
     exit_code: int = 1
+    world: StubWorld = field(default_factory=StubWorld)
     records: list[StepRecord] = field(default_factory=list)
     _pending_shot: Path | None = None
     _app: KioskApp | None = None
@@ -74,6 +78,7 @@ class JourneyRunner:
         """Called on the first drawn frame; from then on one generator step per frame."""
         self._app = app
         self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.world.out_dir = self.out_dir
         Window.bind(on_flip=self._take_pending_screenshot)
         self._began = time.monotonic()
         frames = self._play(app)
@@ -106,29 +111,53 @@ class JourneyRunner:
     def _perform(
         self, app: KioskApp, step: Step, record: StepRecord
     ) -> Generator[None, None, bool]:
-        if step.touch is not None:
-            widget = app.widget_at(step.touch)
-            if widget is None or widget.get_root_window() is None or widget.disabled:
-                record.detail = f"widget {step.touch} is not on screen"
+        if step.act is not None:
+            acted_before = len(self.world.log)
+            try:
+                step.act(app, self.world)
+            except JourneyWorldError as err:
+                record.detail = f"{step.act_says or 'the world action'} failed: {err}"
                 return False
-            x, y = widget.to_window(*widget.center)
-            record.touch = {"widget": step.touch, "x": round(x), "y": round(y)}
-            if not (0 <= x < Window.width and 0 <= y < Window.height):
-                record.detail = f"widget {step.touch} lies outside the window at ({x:.0f}, {y:.0f})"
+            finally:
+                record.world = self.world.log[acted_before:]
+        for target in step.all_touches:
+            touched = yield from self._touch(app, target, record)
+            if not touched:
                 return False
-            finger = FingerTouch(x, y)
-            finger.press()
-            yield
-            yield
-            finger.lift()
-            yield
         deadline = time.monotonic() + step.timeout_s
         while not step.until(app):
             if time.monotonic() > deadline:
                 record.detail = f"not true after {step.timeout_s:g} s: {step.expect}"
+                if step.explain is not None:
+                    record.detail += f" ({step.explain()})"
                 return False
             yield
         for _ in range(FRAMES_TO_SETTLE):
+            yield
+        return True
+
+    def _touch(
+        self, app: KioskApp, target: Target, record: StepRecord
+    ) -> Generator[None, None, bool]:
+        label = target.label if isinstance(target, Touch) else target
+        widget = target.find(app) if isinstance(target, Touch) else app.widget_at(target)
+        if widget is None or widget.get_root_window() is None or widget.disabled:
+            record.detail = f"widget {label} is not on screen"
+            return False
+        x, y = widget.to_window(*widget.center)
+        touched = {"widget": label, "x": round(x), "y": round(y)}
+        record.touches.append(touched)
+        if record.touch is None:
+            record.touch = touched
+        if not (0 <= x < Window.width and 0 <= y < Window.height):
+            record.detail = f"widget {label} lies outside the window at ({x:.0f}, {y:.0f})"
+            return False
+        finger = FingerTouch(x, y)
+        finger.press()
+        yield
+        yield
+        finger.lift()
+        for _ in range(FRAMES_AFTER_TOUCH):
             yield
         return True
 
@@ -150,6 +179,10 @@ class JourneyRunner:
             Path(written).replace(target)
         self._pending_shot = None
 
+    @property
+    def touch_count(self) -> int:
+        return sum(len(record.touches) for record in self.records)
+
     def _write_report(self) -> None:
         failed = next((r.name for r in self.records if r.outcome == "failed"), None)
         report = {
@@ -159,7 +192,9 @@ class JourneyRunner:
             "failed_step": failed,
             "window": {"width": Window.width, "height": Window.height},
             "settings_overrides": self.journey.settings_overrides(),
+            "touch_count": self.touch_count,
             "steps": [record.__dict__ for record in self.records],
         }
         path = self.out_dir / "journey.json"
         path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"kiosk demo: journey '{self.journey.name}' took {self.touch_count} touches")

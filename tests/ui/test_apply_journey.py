@@ -1,0 +1,77 @@
+"""The `apply` demo journey end to end: the real app off-screen, the stubs, a private hall."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.ui
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCESS_TIMEOUT_S = 240
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _free_port() -> int:
+    """A port nobody listens on now; the stubs bind it a moment later (a tiny, accepted race)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def demo_config(tmp_path: Path) -> Path:
+    """Every device stub on its own free port, so parallel runs do not collide."""
+    path = tmp_path / "kiosk.toml"
+    path.write_text(
+        "[display]\nwidth = 1080\nheight = 1920\n"
+        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
+        f'[devices.idcard]\nport = "socket://127.0.0.1:{_free_port()}"\nbaud = 115200\n'
+        f'[devices.scanner]\nport = "socket://127.0.0.1:{_free_port()}"\n'
+        f'[devices.printer]\nurl = "tcp://127.0.0.1:{_free_port()}"\n'
+        f'[devices.camera]\nsource = "http://127.0.0.1:{_free_port()}/stream.mjpg"\n'
+        f'[[devices.locker_columns]]\nport = "socket://127.0.0.1:{_free_port()}"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_apply_journey_runs_from_card_to_receipt_and_reaches_the_hall(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", "apply",
+            "--config", str(demo_config(tmp_path)), "--out", str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PROCESS_TIMEOUT_S,
+    )  # fmt: skip
+    report_path = out / "journey.json"
+    assert report_path.exists(), done.stderr[-3000:]
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    failed = next((s for s in report["steps"] if s["outcome"] != "passed"), None)
+    assert done.returncode == 0, (failed, done.stderr[-3000:])
+    assert report["outcome"] == "passed"
+    assert "touches" in done.stdout
+    assert report["touch_count"] == sum(len(step["touches"]) for step in report["steps"])
+    for step in report["steps"]:
+        shot = out / step["screenshot"]
+        assert shot.read_bytes()[:8] == PNG_SIGNATURE, shot
+        assert shot.stat().st_size > 10_000, shot
+    receipt = out / "99-receipt.png"
+    assert receipt.read_bytes()[:8] == PNG_SIGNATURE
+    assert list((out / "receipts").glob("*.png"))
+    acted = [(a["stub"], a["cmd"]) for step in report["steps"] for a in step["world"]]
+    assert ("idcard", "put_card") in acted
+    assert acted.count(("camera", "place_page")) == 2
+    assert ("lockers", "close_door") in acted
+    assert report["steps"][-1]["name"] == "the hall has it"
