@@ -12,7 +12,7 @@ from firmware_stubs.launcher import start_stubs
 from kiosk.config import Settings, load_settings, resolve_config_path
 
 from .composition import build_app, has_display
-from .journeys import DEFAULT_HEADLESS_JOURNEY, JOURNEYS
+from .journeys import DEFAULT_HEADLESS_JOURNEY, JOURNEYS, JourneyUnavailable
 from .journeys.script import Journey
 
 EXIT_UNKNOWN_JOURNEY = 2
@@ -36,7 +36,11 @@ def run_demo(
         journey = DEFAULT_HEADLESS_JOURNEY
     factory = JOURNEYS[journey] if journey is not None else None
     if factory is not None:
-        settings = factory(settings).adjust_settings(settings)  # e.g. shorter idle timeouts
+        try:
+            settings = factory(settings).adjust_settings(settings)  # e.g. shorter idle timeouts
+        except JourneyUnavailable as err:
+            print(f"kiosk demo: {err}.", file=sys.stderr)
+            return EXIT_UNKNOWN_JOURNEY
     with demo_world(settings, Path(out_dir)) as demo_settings:
         # Built inside the world: a journey may talk to the private hall it started.
         script = factory(demo_settings) if factory is not None else None

@@ -6,10 +6,26 @@ from collections.abc import Callable, Mapping
 
 from kiosk.config import Settings
 
-from .apply import apply_journey
 from .attract import attract_journey
 from .overview import overview_journey
 from .script import Journey, Step
+
+
+def apply_journey(settings: Settings) -> Journey:
+    """Imported when played: it checks its result in the service hall, which the kiosk bundle
+    does not carry (there `kiosk demo --journey apply` says so instead of failing to start)."""
+    try:
+        from .apply import apply_journey as build
+    except ModuleNotFoundError as err:
+        raise JourneyUnavailable(
+            f"the 'apply' journey needs the service hall ({err.name}), which this build lacks"
+        ) from err
+    return build(settings)
+
+
+class JourneyUnavailable(Exception):
+    """A journey cannot be played with what this build contains."""
+
 
 JOURNEYS: Mapping[str, Callable[[Settings], Journey]] = {
     "apply": apply_journey,
@@ -18,4 +34,4 @@ JOURNEYS: Mapping[str, Callable[[Settings], Journey]] = {
 }
 DEFAULT_HEADLESS_JOURNEY = "overview"
 
-__all__ = ["DEFAULT_HEADLESS_JOURNEY", "JOURNEYS", "Journey", "Step"]
+__all__ = ["DEFAULT_HEADLESS_JOURNEY", "JOURNEYS", "Journey", "JourneyUnavailable", "Step"]
