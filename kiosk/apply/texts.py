@@ -235,7 +235,7 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     },
     "apply.hand_in.phase.opening": {"zh-CN": "正在开门……", "en": "Opening the door…"},
     "apply.hand_in.phase.door_open": {
-        "zh-CN": "{number} 号柜门已打开。请放入纸质材料，然后关好柜门。",
+        "zh-CN": "{number}号柜门已打开。请放入纸质材料，然后关好柜门。",
         "en": "Door {number} is open. Put your papers in, then close the door.",
     },
     "apply.hand_in.phase.checking": {"zh-CN": "正在确认……", "en": "Checking…"},
@@ -244,7 +244,7 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         "en": "The door is closed but we did not see any papers inside. Did you put them in?",
     },
     "apply.hand_in.phase.taking_back": {
-        "zh-CN": "请取回 {number} 号柜中的材料，然后关好柜门。",
+        "zh-CN": "请取回{number}号柜中的材料，然后关好柜门。",
         "en": "Take your papers out of compartment {number}, then close the door.",
     },
     "apply.hand_in.phase.deposited": {
@@ -257,7 +257,7 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         " papers to the service centre within the promised time.",
     },
     "apply.hand_in.jammed": {
-        "zh-CN": "{number} 号柜门打不开，已为您换一个柜格。",
+        "zh-CN": "{number}号柜门打不开，已为您换一个柜格。",
         "en": "Door {number} would not open; we are giving you another compartment.",
     },
     "apply.hand_in.all_stuck": {

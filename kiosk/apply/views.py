@@ -514,6 +514,7 @@ def _hand_in(flow: ApplyFlow, t: _Translator) -> vm.HandInView:
     reservation = flow._reservation
     phase = flow._phase
     number = reservation.compartment if reservation else None
+    label = reservation.label if reservation else ""  # "A02": what the door and the screen say
     position = ""
     if reservation is not None:
         side = t("apply.hand_in.left" if reservation.col == 1 else "apply.hand_in.right")
@@ -523,7 +524,7 @@ def _hand_in(flow: ApplyFlow, t: _Translator) -> vm.HandInView:
     reminder = None
     if flow._reminders and phase in ("door_open", "taking_back") and number is not None:
         key = "apply.voice.staff_alerted" if flow._staff_alerted else "apply.voice.close_door"
-        reminder = vm.Notice(t(key, number=number), "warning")
+        reminder = vm.Notice(t(key, number=label), "warning")
     notice = None
     if flow._hand_in_notice is not None:
         key, severity, args = flow._hand_in_notice
@@ -538,7 +539,7 @@ def _hand_in(flow: ApplyFlow, t: _Translator) -> vm.HandInView:
         row=reservation.row if reservation else 0,
         col=reservation.col if reservation else 0,
         materials=tuple(t.text(m.spec.name) for m in flow._paper),
-        instruction=t(f"apply.hand_in.phase.{phase}", number=number or ""),
+        instruction=t(f"apply.hand_in.phase.{phase}", number=label),
         reminder=reminder,
         staff_alerted=flow._staff_alerted,
         confirm_label=t("apply.hand_in.confirm"),

@@ -725,7 +725,7 @@ def test_door_left_open_reminds_then_alerts_staff() -> None:
     assert j.body.reminder is None
     j.tick(2)
     assert j.last(fx.Speak).key == "apply.voice.close_door"
-    assert "close door 3" in j.body.reminder.text
+    assert "close door A03" in j.body.reminder.text  # the label on the door
     j.tick(20)
     j.tick(20)
     assert j.count(fx.Speak) >= 3
