@@ -250,6 +250,7 @@ def build_terminal_services(
         pages=PageFiles(folder / "pages"),
         elicences=ELicenceDesk(hall.client),
         payments=PaymentDeskAdapter(hall.client, hall.outbox),
+        guide_printer=devices.printer,  # None: "print this guide" says it cannot print here
     )
     runtime = ApplyRuntime(
         flow,

@@ -17,9 +17,16 @@ import threading
 import time
 
 from kiosk.ports.health import DeviceHealth, DeviceHealthChanged, EventSink, HealthState
-from kiosk.ports.printer import PaperLevel, PaperStatus, PrintedReceipt, SubmissionReceipt
+from kiosk.ports.printer import (
+    PaperLevel,
+    PaperStatus,
+    PrintableSheet,
+    PrintedReceipt,
+    SubmissionReceipt,
+)
 
 from .errors import PaperNotReady, PrinterNoReply, PrinterOffline
+from .guide import render_guide
 from .receipt import render_submission_receipt
 from .status import (
     REQUEST_OFFLINE_CAUSE,
@@ -96,6 +103,10 @@ class EscposReceiptPrinter:
     def print_submission_receipt(self, receipt: SubmissionReceipt) -> PrintedReceipt:
         job = render_submission_receipt(receipt, self.paper)
         return PrintedReceipt(self.print_job(job), receipt.tracking_no)
+
+    def print_guide(self, guide: PrintableSheet) -> None:
+        """Rendered before the status check, so a template fault never costs a status round."""
+        self.print_job(render_guide(guide, self.paper))
 
     def print_job(self, job: bytes) -> int:
         """Send rendered ESC/POS bytes after the status check; returns the bytes sent."""

@@ -13,6 +13,10 @@ Block kinds (keys besides `kind`; every text value may hold `{placeholders}`):
   text     text, align = left|center|right, bold = bool, size = 1..4
   field    label, value — "label：value", wrapped lines indented under the value
   list     source (a list in the data), text (may use {n}, 1-based, and the entry's keys), prefix
+  lines    source (a list of strings in the data), bold_prefix — each entry wrapped on its own;
+           a continuation hangs under the text after the entry's marker ("· ", "1. ", "费用：")
+           so a long step or legal basis reads as one paragraph; entries starting with
+           `bold_prefix` (e.g. "【") print bold
   rule     char (default "-") across the paper
   barcode  data — CODE128, module width chosen to fit the paper, text printed below
   qr       data, size = 1..16 (dots per module), ecc = L|M|Q|H — the printer's native QR
@@ -23,6 +27,7 @@ Any block may have `when = "<key>"`: it is skipped when that data value is empty
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -51,6 +56,7 @@ _KEYS: dict[str, set[str]] = {
     "text": {"text", "align", "bold", "size"},
     "field": {"label", "value", "bold"},
     "list": {"source", "text", "prefix"},
+    "lines": {"source", "bold_prefix"},
     "rule": {"char"},
     "barcode": {"data", "height"},
     "qr": {"data", "size", "ecc"},
@@ -131,11 +137,11 @@ def _check_values(kind: str, options: Mapping[str, Any], where: str) -> None:
         raise TemplateError(f"{where}: size must be a whole number from 1 to 16.")
     if kind == "qr" and options.get("ecc", "M") not in _ECC:
         raise TemplateError(f"{where}: ecc must be one of L, M, Q, H.")
-    for key in ("text", "label", "value", "data", "source"):
+    for key in ("text", "label", "value", "data", "source", "bold_prefix"):
         if key in options and not isinstance(options[key], str):
             raise TemplateError(f"{where}: {key} must be a string.")
-    if kind == "list" and "source" not in options:
-        raise TemplateError(f"{where}: a list needs `source`.")
+    if kind in ("list", "lines") and "source" not in options:
+        raise TemplateError(f"{where}: a {kind} block needs `source`.")
 
 
 def load_template(name: str) -> ReceiptTemplate:
@@ -174,34 +180,84 @@ def _tokens(text: str) -> list[str]:
     return tokens
 
 
+# Chinese line breaking (禁则): closing punctuation never starts a line, opening never ends one.
+NO_LINE_START = frozenset("，。、；：！？）》」』】〕〉”’…,.;:!?)]}")
+NO_LINE_END = frozenset("（《「『【〔〈“‘([{")
+_MAX_CARRIED = 3  # tokens moved down to keep punctuation attached; more would leave a ragged line
+
+
 def wrap(text: str, width: int, indent: int = 0) -> list[str]:
-    """Break at the column limit; continuation lines start with `indent` spaces (hanging indent)."""
+    """Break at the column limit; continuation lines start with `indent` spaces (hanging indent).
+
+    When a break would put closing punctuation at the start of a line (or leave an opening
+    bracket at the end), the last characters move down with it, as Chinese typesetting expects.
+    """
     width = max(width, indent + 2)
     lines: list[str] = []
-    current, used = "", 0
+    line: list[str] = []  # the tokens of the current line, after its indent
+    used = 0
     pending = _tokens(text)
     while pending:
         token = pending.pop(0)
         cells = text_width(token)
         if used + cells <= width:
-            current, used = current + token, used + cells
+            line.append(token)
+            used += cells
             continue
         if token == " ":
             continue  # a break swallows the space it happens at
-        if cells > width - indent or current.strip() == "":
+        if cells > width - indent or not "".join(line).strip():
             # A word longer than a whole line: split it where the line ends.
             room = width - used
             head = ""
             while token and text_width(head + token[0]) <= room:
                 head, token = head + token[0], token[1:]
-            current += head
+            line.append(head)
             pending.insert(0, token)
         else:
-            pending.insert(0, token)
-        lines.append(current.rstrip(" "))
-        current, used = " " * indent, indent
-    lines.append(current.rstrip(" "))
+            pending[:0] = [*_carried(line, token, width - indent), token]
+        lines.append(_joined(line, indent if lines else 0))
+        line, used = [], indent
+    lines.append(_joined(line, indent if lines else 0))
     return lines
+
+
+def _carried(line: list[str], following: str, room: int) -> list[str]:
+    """Take from the end of `line` the tokens that must go down with `following` (kinsoku)."""
+    carried: list[str] = []
+    first = following
+    while (
+        len(line) > 1
+        and len(carried) < _MAX_CARRIED
+        and (first[:1] in NO_LINE_START or line[-1][-1:] in NO_LINE_END)
+        and text_width("".join([line[-1], *carried, following])) <= room
+    ):
+        first = line.pop()
+        carried.insert(0, first)
+    while carried and carried[0] == " ":
+        carried.pop(0)
+    return carried
+
+
+def _joined(tokens: list[str], indent: int) -> str:
+    return (" " * indent + "".join(tokens)).rstrip(" ")
+
+
+_MARKER = re.compile(r"\s*(?:[·•\-*]\s|\d{1,2}[.、)]\s?|[(（]\d{1,2}[)）]\s?)")
+_LABEL = re.compile(r"[^：:]{1,8}(?:：|:\s)")
+
+
+def hanging_indent(line: str, width: int) -> int:
+    """Where a wrapped entry's continuation lines start: under the text after its marker.
+
+    A bullet or step number ("· ", "2. ", "（3）") or a short label ("法定依据：", "Fee: ") counts
+    as a marker. Never more than half the line, or a long label would leave a narrow column.
+    """
+    match = _MARKER.match(line) or _LABEL.match(line)
+    if match is None:
+        return 0
+    indent = text_width(match.group(0))
+    return indent if indent <= width // 2 else 0
 
 
 def encode_line(text: str) -> bytes:
@@ -352,6 +408,8 @@ def _render_block(writer: _Writer, block: Block, data: Mapping[str, object], whe
                 values["value"] = entry
             line = prefix + fill(str(options.get("text", "{value}")), values, where)
             writer.lines(wrap(line, columns, indent=len(prefix) + len(f"{number}. ")))
+    elif block.kind == "lines":
+        _lines(writer, block, data, where)
     elif block.kind == "rule":
         writer.mode()
         char = str(options.get("char", "-"))[:1] or "-"
@@ -371,6 +429,19 @@ def _render_block(writer: _Writer, block: Block, data: Mapping[str, object], whe
         writer.raw(ESC + b"d" + bytes([max(0, min(255, int(options.get("lines", 1))))]))
     elif block.kind == "cut":
         writer.printer.cut()
+
+
+def _lines(writer: _Writer, block: Block, data: Mapping[str, object], where: str) -> None:
+    source = str(block.options["source"])
+    entries = data.get(source)
+    if not isinstance(entries, Sequence) or isinstance(entries, str):
+        raise TemplateError(f"{where}: data {source!r} must be a list of lines.")
+    bold_prefix = str(block.options.get("bold_prefix", ""))
+    columns = writer.paper.columns
+    for entry in entries:
+        line = printable(str(entry)).rstrip()
+        writer.mode(bold=bool(bold_prefix) and line.startswith(bold_prefix))
+        writer.lines(wrap(line, columns, indent=hanging_indent(line, columns)))
 
 
 def _barcode(writer: _Writer, content: str, options: Mapping[str, Any]) -> None:

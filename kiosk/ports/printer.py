@@ -4,10 +4,14 @@ The core builds a `SubmissionReceipt` from the submission it has just committed 
 already masked: the paper leaves the terminal with the citizen) and never sees ESC/POS bytes or
 layout; the adapter owns the template. Before a citizen is told "take your receipt", the core asks
 `paper_status()` so it can offer the SMS/QR alternative instead of printing onto nothing.
+
+A guide sheet ("print this guide") is handed over as any object with the `PrintableSheet`
+attributes, so the journey's own value type satisfies the port without the port importing it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
@@ -40,6 +44,26 @@ class SubmissionReceipt:
     fee: str  # plain words: "免费", "已缴 ¥20.00", "到窗口缴纳 ¥15.00"
     hotline: str
     follow_url: str  # what the receipt's QR code carries: follow the application online
+
+
+class PrintableSheet(Protocol):
+    """A plain-text sheet the citizen takes home (a service guide): lines already in their language.
+
+    Read-only attributes, so a frozen dataclass with these fields (the apply journey's
+    `PrintableGuide`) satisfies it structurally.
+    """
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def lines(self) -> Sequence[str]: ...
+
+    @property
+    def terminal_name(self) -> str: ...
+
+    @property
+    def hotline(self) -> str: ...
 
 
 class PaperLevel(StrEnum):
@@ -88,5 +112,8 @@ class ReceiptPrinter(Protocol):
 
     def print_submission_receipt(self, receipt: SubmissionReceipt) -> PrintedReceipt:
         """Check paper and cover first, then print; raises PrinterNotReady without printing."""
+
+    def print_guide(self, guide: PrintableSheet) -> None:
+        """Print a guide sheet, with the same paper check and errors as a receipt."""
 
     def health(self) -> DeviceHealth: ...
