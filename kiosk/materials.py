@@ -14,6 +14,10 @@ One plan covers the chosen item or all items of a topic (submitted once). Decisi
   before an earlier e-copy (it is the authoritative record). A material the item wants as an
   e-licence that the hall does not hold (or that the citizen declines) is photographed instead,
   so the application can still go.
+* **The phone on file.** The same answer carries `phone_on_file`: the mobile the platform holds
+  for this identity (verified, or given with the citizen's latest submission), or null. It only
+  pre-fills the form's phone for the citizen to confirm or change; a missing key (an older hall)
+  reads as null, so the terminal works with halls that predate it.
 * **Pages per e-copy.** The catalog's `pages` when given; else two for cards and booklets whose
   back or second page matters (ID card front and back; social-security card; household
   register: the household page and the applicant's page; residence permit), one otherwise. A
@@ -32,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
 
@@ -91,11 +95,26 @@ class ReusableECopy:
 
 
 @dataclass(frozen=True)
+class PhoneOnFile:
+    """The mobile the hall holds for the card holder: a suggestion the citizen confirms.
+
+    `masked` ("138****8000") is what the screen shows, so a passer-by does not read the number;
+    `source` is `registry` (verified by the platform) or `earlier_submission`.
+    """
+
+    phone: str
+    masked: str
+    source: str
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class OnFile:
-    """The lookup answer: e-licences and reusable e-copies of the citizen whose card is present."""
+    """The lookup answer: e-licences, reusable e-copies and the phone of the card holder."""
 
     elicences: tuple[ElicenceOnFile, ...] = ()
     reusable_ecopies: tuple[ReusableECopy, ...] = ()
+    phone: PhoneOnFile | None = None
 
 
 def parse_elicence_lookup(document: object) -> OnFile:
@@ -132,7 +151,31 @@ def parse_elicence_lookup(document: object) -> OnFile:
                 valid_until=valid_until,
             )
         )
-    return OnFile(tuple(elicences), tuple(reusable))
+    return OnFile(tuple(elicences), tuple(reusable), _phone(document.get("phone_on_file")))
+
+
+def _phone(raw: object) -> PhoneOnFile | None:
+    if raw is None:
+        return None
+    where = "phone_on_file"
+    phone = _text(raw, "phone", where)
+    if not (phone.isascii() and phone.isdigit()):
+        raise MaterialsError(f"The e-licence lookup answer's {where}.phone is {phone!r}.")
+    updated_at = _mapping(raw, where).get("updated_at")
+    updated: datetime | None = None
+    if updated_at is not None:
+        try:
+            updated = datetime.fromisoformat(str(updated_at).replace("Z", "+00:00"))
+        except ValueError:
+            raise MaterialsError(
+                f"The e-licence lookup answer's {where}.updated_at is {updated_at!r}, not a time."
+            ) from None
+    return PhoneOnFile(
+        phone=phone,
+        masked=_text(raw, "masked", where),
+        source=_text(raw, "source", where),
+        updated_at=updated,
+    )
 
 
 def _list(document: Mapping[str, object], key: str) -> list[object]:

@@ -62,6 +62,7 @@ from .ports import (
     ELicenceOnFile,
     FieldKind,
     FieldSpec,
+    HallRecords,
     ItemSpec,
     MaterialForm,
     MaterialSpec,
@@ -508,20 +509,24 @@ class HallRequests(Protocol):
 
 
 class ELicenceDesk:
-    """`ELicenceLookup`: the hall's answer parsed by kiosk.materials, expired licences left out."""
+    """`ELicenceLookup`: the hall's answer parsed by kiosk.materials, expired licences left out,
+    the phone on file passed on as the hall gave it (the flow decides whether it fits the form)."""
 
     def __init__(self, hall: HallRequests, wall_clock: Callable[[], datetime] = _utc_now) -> None:
         self._hall = hall
         self._wall_clock = wall_clock
 
-    def lookup(self, id_number: str) -> Sequence[ELicenceOnFile]:
+    def lookup(self, id_number: str) -> HallRecords:
         on_file = parse_elicence_lookup(self._hall.lookup_elicences(id_number, "apply"))
         today = self._wall_clock().date()
-        return [
-            ELicenceOnFile(lic.id, lic.licence_type, lic.title.zh)
-            for lic in on_file.elicences
-            if lic.valid_on(today)
-        ]
+        return HallRecords(
+            licences=tuple(
+                ELicenceOnFile(lic.id, lic.licence_type, lic.title.zh)
+                for lic in on_file.elicences
+                if lic.valid_on(today)
+            ),
+            phone=on_file.phone,
+        )
 
 
 class PaymentDeskAdapter:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kiosk.materials import PhoneOnFile
 from kiosk.ports.identity import Identity
 from kiosk.ports.lockers import CompartmentSize, UnlockOutcome
 from kiosk.ports.printer import SubmissionReceipt
@@ -210,8 +211,11 @@ Effect = (
 
 @dataclass(frozen=True)
 class ELicencesFound:
+    """The hall's lookup answer; `phone` pre-fills the form's phone for the citizen to confirm."""
+
     id_number: str
     licences: tuple[ELicenceOnFile, ...]
+    phone: PhoneOnFile | None = None
 
 
 @dataclass(frozen=True)
@@ -275,6 +279,16 @@ class CompartmentOpened:
 @dataclass(frozen=True)
 class DepositRecorded:
     reservation: Reservation
+
+
+@dataclass(frozen=True)
+class DepositRecordFailed:
+    """The hand-in could not be recorded: the board would not vouch for it after every attempt,
+    or the database refused the write. The papers may be behind the closed door, so the
+    compartment stays held; the citizen is told to ask staff instead of "handed in"."""
+
+    reservation: Reservation
+    reason: str
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Literal
 
 from kiosk.config import Language
 from kiosk.i18n import LocalizedText
+from kiosk.materials import PhoneOnFile
 from kiosk.ports.camera import PageCaptured
 from kiosk.ports.hall import SubmissionAcknowledged
 from kiosk.ports.health import DeviceHealthChanged, HealthState
@@ -131,7 +132,7 @@ class _FormField:
     item_ids: tuple[str, ...]
 
 
-HandInResult = Literal["none", "deposited", "no_compartment", "taken_back"]
+HandInResult = Literal["none", "deposited", "no_compartment", "taken_back", "unconfirmed"]
 ReceiptStatus = Literal["printing", "printed", "on_screen", "print_failed"]
 
 
@@ -178,6 +179,7 @@ class ApplyFlow:
         self._values: dict[str, str] = {}
         self._prefilled: set[str] = set()
         self._edited: set[str] = set()
+        self._phone_on_file: PhoneOnFile | None = None  # the hall's suggestion, for this card
         self._show_missing = False
         self._elicences: dict[str, ELicenceOnFile] | None = None
         self._materials: list[_Material] = []
@@ -369,7 +371,7 @@ class ApplyFlow:
                 names.update({"ConfirmHandIn", "ReopenDoor", "CancelHandIn"})
             elif self._phase == "door_open":
                 names.add("CancelHandIn")
-            elif self._phase == "no_compartment":
+            elif self._phase in ("no_compartment", "unconfirmed"):
                 names.add("Continue")
         elif step is vm.ApplyStep.RECEIPT:
             names.add("Finish")
@@ -409,6 +411,8 @@ class ApplyFlow:
             out.append(fx.PrintSubmissionReceipt(self._receipt.printable))
             if self._hand_in_result in ("no_compartment", "taken_back"):
                 key = "apply.voice.receipt_bring_papers"
+            elif self._hand_in_result == "unconfirmed":
+                key = "apply.voice.receipt_ask_staff"
         elif step is vm.ApplyStep.FINISH:
             self._receipt_deadline = None
             self._finish_deadline = self._clock() + self.settings.finish_show_s
@@ -561,7 +565,7 @@ class ApplyFlow:
         if items != self._items:
             self._values = {k: v for k, v in self._values.items() if k == APPLICANT_PHONE_KEY}
             self._edited &= {APPLICANT_PHONE_KEY}
-            self._prefilled.clear()
+            self._prefilled &= {APPLICANT_PHONE_KEY}
             self._fields = []
             out.extend(fx.DiscardPage(page.jpeg_path) for page in self._all_pages())
             self._materials = []
@@ -619,6 +623,33 @@ class ApplyFlow:
             if value:
                 self._values[form_field.key] = value
                 self._prefilled.add(form_field.key)
+        self._offer_phone_on_file()
+
+    def _offer_phone_on_file(self) -> None:
+        """Pre-fill the phone with the hall's number, whichever comes first: the form or the
+        lookup's answer. What the citizen typed (or cleared) is theirs and is never replaced."""
+        phone = self._phone_on_file
+        if (
+            phone is None
+            or not self._fields
+            or APPLICANT_PHONE_KEY in self._edited
+            or self._values.get(APPLICANT_PHONE_KEY)
+        ):
+            return
+        self._values[APPLICANT_PHONE_KEY] = phone.phone
+        self._prefilled.add(APPLICANT_PHONE_KEY)
+
+    @property
+    def phone_from_hall(self) -> PhoneOnFile | None:
+        """The hall's number while it is what the form holds (shown masked, for confirming)."""
+        phone = self._phone_on_file
+        if (
+            phone is not None
+            and APPLICANT_PHONE_KEY in self._prefilled
+            and self._values.get(APPLICANT_PHONE_KEY) == phone.phone
+        ):
+            return phone
+        return None
 
     def _field(self, key: str) -> _FormField:
         for form_field in self._fields:
@@ -699,6 +730,9 @@ class ApplyFlow:
         if self._identity is None or event.id_number != self._identity.id_number:
             return []  # an answer for a citizen who has gone
         self._elicences = {lic.licence_type: lic for lic in event.licences}
+        if event.phone is not None and self._forms.validate(_PHONE_SPEC, event.phone.phone) is None:
+            self._phone_on_file = event.phone  # a landline or a typo on file: let them type it
+            self._offer_phone_on_file()
         for material in self._materials:
             if (
                 material.status == "to_capture"
@@ -1076,6 +1110,32 @@ class ApplyFlow:
         self._hand_in_result = "deposited"
         return self._enter(vm.ApplyStep.RECEIPT)
 
+    def _after_deposit_record_failed(self, event: fx.DepositRecordFailed) -> list[fx.Effect]:
+        """Say so rather than "handed in": the papers may be behind the door, but nothing
+        vouches for them. The compartment stays held and staff settle it by hand."""
+        self._require_hand_in("DepositRecordFailed")
+        reservation = self._reservation
+        if self._phase != "checking" or reservation is None or event.reservation != reservation:
+            raise IllegalEvent(f"DepositRecordFailed arrived while {self._phase}.")
+        self._phase = "unconfirmed"
+        self._hand_in_result = "unconfirmed"
+        self._staff_alerted = True
+        self._hand_in_notice = (
+            "apply.hand_in.unconfirmed",
+            "error",
+            {"number": reservation.label, "hotline": self._terminal.hotline},
+        )
+        return [
+            fx.AlertStaff(
+                reservation.compartment,
+                self._reference,
+                f"The hand-in of submission {self._reference} into {reservation.label} could "
+                f"not be recorded ({event.reason}); the citizen was told to ask staff. Check "
+                "the compartment and record the deposit by hand.",
+            ),
+            self._speak("apply.voice.deposit_unconfirmed", number=reservation.label),
+        ]
+
     def _on_confirm_hand_in(self, _: vm.ConfirmHandIn) -> list[fx.Effect]:
         return self._record_deposit(verified=False)
 
@@ -1134,7 +1194,9 @@ class ApplyFlow:
             items=self._items,
             paper=tuple(m.spec for m in self._paper),
             hand_in_result=self._hand_in_result,
-            reservation=self._reservation if self._hand_in_result == "deposited" else None,
+            reservation=self._reservation
+            if self._hand_in_result in ("deposited", "unconfirmed")
+            else None,
             promised_date=self._promised,
             fee_text=self._fee_status(language),
             ecopies=sum(len(m.pages) for m in self._materials),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from kiosk.i18n import LocalizedText
+from kiosk.materials import PhoneOnFile
 from kiosk.ports.identity import Identity
 from kiosk.ports.lockers import CompartmentSize, UnlockOutcome
 
@@ -187,9 +188,18 @@ class ELicenceOnFile:
     title: str
 
 
+@dataclass(frozen=True)
+class HallRecords:
+    """What the hall holds for the card holder that spares the citizen work: valid e-licences
+    (instead of photographs) and the mobile on file (instead of typing eleven digits)."""
+
+    licences: tuple[ELicenceOnFile, ...] = ()
+    phone: PhoneOnFile | None = None
+
+
 class ELicenceLookup(Protocol):
-    def lookup(self, id_number: str) -> Sequence[ELicenceOnFile]:
-        """The card holder's e-licences; raises when the hall cannot be asked now."""
+    def lookup(self, id_number: str) -> HallRecords:
+        """The card holder's records at the hall; raises when the hall cannot be asked now."""
 
 
 @dataclass(frozen=True)

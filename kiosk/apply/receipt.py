@@ -51,7 +51,7 @@ def build_receipt(
     applicant: Identity,
     items: tuple[ItemSpec, ...],
     paper: tuple[MaterialSpec, ...],
-    hand_in_result: Literal["none", "deposited", "no_compartment", "taken_back"],
+    hand_in_result: Literal["none", "deposited", "no_compartment", "taken_back", "unconfirmed"],
     reservation: Reservation | None,
     promised_date: date,
     fee_text: str,
@@ -67,7 +67,12 @@ def build_receipt(
         else ()
     )
     note = ""
-    if paper and not deposited:
+    if paper and hand_in_result == "unconfirmed" and reservation is not None:
+        # Perhaps in the compartment, perhaps not: neither "handed in" nor "bring them".
+        note = tr(
+            "apply.receipt.ask_staff", language, label=reservation.label, hotline=terminal.hotline
+        )
+    elif paper and not deposited:
         note = tr(
             "apply.receipt.bring_papers",
             language,

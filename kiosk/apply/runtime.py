@@ -22,9 +22,10 @@ the session generation it was started in.
 Two waits live here rather than in the flow because they are about the services, not the
 journey: the hall's payment order exists only after the outbox delivered the submission (asked
 again every few seconds, then `PaymentUnavailable`), and a deposit the board does not vouch for
-*yet* (the door reading lags the event by a poll) is asked again a few times before falling back
-to recording it on the citizen's word with staff alerted — the papers are behind a closed door,
-and the citizen must not be left stranded at the locker.
+*yet* (the door reading lags the event by a poll) is asked again a few times. When the attempts
+run out (or the board or the database refuses outright) the flow gets `DepositRecordFailed`:
+nothing is recorded as handed in that nothing vouches for; the flow tells the citizen to ask
+staff and alerts them, and the compartment stays held until staff have looked.
 """
 
 from __future__ import annotations
@@ -412,7 +413,8 @@ class ApplyRuntime:
         s = self._services
         match effect:
             case fx.LookUpELicences(id_number=id_number):
-                return fx.ELicencesFound(id_number, tuple(s.elicences.lookup(id_number)))
+                records = s.elicences.lookup(id_number)
+                return fx.ELicencesFound(id_number, records.licences, records.phone)
             case fx.PrintGuideSheet(guide=guide):
                 if s.guide_printer is None:
                     return fx.GuidePrintFailed(
@@ -494,28 +496,16 @@ class ApplyRuntime:
                     effect, attempt + 1, self._clock() + self.settings.deposit_retry_s, started
                 )
             why = str(err)
-        except Exception as err:  # noqa: BLE001 - falls back to the citizen's word below
-            _log.warning("deposit into %s not confirmed: %s", reservation.label, err)
-            why = str(err)
-        # The papers are behind a closed door and the citizen says so: record the hand-in on
-        # their word (not verified) and have staff check the compartment, rather than strand them.
-        detail = (
-            f"The deposit of submission {reference} into {reservation.label} could not be "
-            f"confirmed by the compartment ({why}); it was recorded on the citizen's word — "
-            "check the compartment."
+        except Exception as err:  # noqa: BLE001 - any refusal is the same answer to the flow
+            why = str(err) or type(err).__name__
+        _log.error(
+            "the deposit of submission %s into %s could not be recorded after %d attempt(s): %s",
+            reference,
+            reservation.label,
+            attempt,
+            why,
         )
-        _log.error(detail)
-        try:
-            s.submissions.record_deposit(
-                reference, reservation, verified_by_sensor=False, inside=None
-            )
-        except Exception:  # noqa: BLE001 - logged; staff are alerted next
-            _log.exception("the deposit of %s could not be recorded at all", reference)
-        _guarded(
-            "alerting staff",
-            lambda: s.lockers.alert_staff(reservation.compartment, reference, detail),
-        )
-        return fx.DepositRecorded(reservation)
+        return fx.DepositRecordFailed(reservation, why)
 
     def _failure(self, effect: fx.Effect, err: Exception) -> object:
         """On a worker: the flow's failure event for an effect whose service raised."""
@@ -539,7 +529,7 @@ class ApplyRuntime:
             case fx.OpenCompartment(reservation=reservation):
                 return fx.CompartmentOpened(reservation, UnlockOutcome.UNKNOWN)
             case fx.RecordDeposit(reservation=reservation):
-                return fx.DepositRecorded(reservation)
+                return fx.DepositRecordFailed(reservation, reason)
             case fx.PrintSubmissionReceipt():
                 return fx.ReceiptPrintFailed(paper_out=self._paper_out(err), reason=reason)
         return None  # nothing the flow waits for: logged, and that is all

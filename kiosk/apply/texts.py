@@ -153,6 +153,16 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         "en": "On file as an e-licence — no paper needed",
     },
     # ---- form ----
+    "apply.form.phone_on_file.registry": {
+        "zh-CN": "已填入您在政务服务平台登记的手机号，请核对；不对请修改。",
+        "en": "Filled in with the mobile number on file with the service platform. Please "
+        "check it, and change it if it is wrong.",
+    },
+    "apply.form.phone_on_file.earlier_submission": {
+        "zh-CN": "已填入您上次办事时留的手机号，请核对；不对请修改。",
+        "en": "Filled in with the mobile number you gave last time. Please check it, and change "
+        "it if it is wrong.",
+    },
     "apply.form.intro": {
         "zh-CN": "带 * 的为必填项；身份证上的信息已为您填好。",
         "en": "Fields marked * are required; what your card says is already filled in.",
@@ -264,6 +274,17 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         "zh-CN": "柜门暂时打不开，工作人员会尽快处理。",
         "en": "The doors will not open right now; staff have been told.",
     },
+    "apply.hand_in.phase.unconfirmed": {
+        "zh-CN": "未能确认您的材料已放入{number}号柜，请联系工作人员。",
+        "en": "We could not confirm your papers are in compartment {number}. Please ask staff.",
+    },
+    "apply.hand_in.unconfirmed": {
+        "zh-CN": "系统未能登记{number}号柜中的材料，已通知工作人员核实。您的申请已提交；"
+        "请联系现场工作人员或拨打{hotline}，不要再次投递。",
+        "en": "The terminal could not record the papers in compartment {number}, and staff have "
+        "been told to check it. Your application is submitted; please ask staff here or call "
+        "{hotline}. Do not hand the papers in again.",
+    },
     "apply.hand_in.confirm": {"zh-CN": "已经放进去了", "en": "I have put them in"},
     "apply.hand_in.reopen": {"zh-CN": "再开一次门", "en": "Open the door again"},
     "apply.hand_in.cancel": {"zh-CN": "取回材料", "en": "Take my papers back"},
@@ -288,6 +309,11 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "apply.receipt.bring_papers": {
         "zh-CN": "请将以下纸质原件送到政务服务中心：{materials}。",
         "en": "Please bring these paper originals to the service centre: {materials}.",
+    },
+    "apply.receipt.ask_staff": {
+        "zh-CN": "未能确认纸质材料已放入{label}号柜，请联系工作人员核实（{hotline}）。",
+        "en": "The papers could not be confirmed as handed in to compartment {label}; please "
+        "ask staff to check ({hotline}).",
     },
     "apply.receipt.sms": {
         "zh-CN": "【政务自助】您的申请已受理，编号{tracking_no}，事项：{items}，"
@@ -442,6 +468,15 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "apply.voice.receipt_bring_papers": {
         "zh-CN": "正在打印回执，请按回执把纸质材料送到政务服务中心。",
         "en": "Printing your receipt. Please bring your papers to the service centre as it says.",
+    },
+    "apply.voice.receipt_ask_staff": {
+        "zh-CN": "正在打印回执。材料未能确认投递，请联系工作人员。",
+        "en": "Printing your receipt. Your papers could not be confirmed; please ask staff.",
+    },
+    "apply.voice.deposit_unconfirmed": {
+        "zh-CN": "未能确认{number}号柜中的材料，已通知工作人员。请联系工作人员。",
+        "en": "We could not confirm the papers in compartment {number}. Staff have been told. "
+        "Please ask staff.",
     },
     "apply.voice.receipt_printed": {
         "zh-CN": "请取走回执。",

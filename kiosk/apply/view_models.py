@@ -193,12 +193,13 @@ class FieldView:
     value: str  # the stored value ("2025-03-01", "male", "13800138000")
     display_value: str  # what to show ("2025年3月1日", "男")
     required: bool
-    prefilled: bool  # came from the card (shown with a small card icon)
+    prefilled: bool  # came from the card or the hall (shown with a small card icon)
     error: str
     choices: tuple[ChoiceOption, ...] = ()
     min_value: float | None = None
     max_value: float | None = None
     max_length: int | None = None
+    note: str = ""  # under the field: where a pre-filled value came from ("check it")
 
 
 @dataclass(frozen=True)
@@ -295,6 +296,7 @@ HandInPhase = Literal[
     "taking_back",  # cancelled: take the papers back and close the door
     "deposited",  # confirmed
     "no_compartment",  # none free: bring the papers to the centre
+    "unconfirmed",  # the hand-in could not be recorded: ask staff (they have been alerted)
 ]
 
 

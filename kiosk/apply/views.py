@@ -334,6 +334,11 @@ def _field_view(flow: ApplyFlow, form_field: _FormField, t: _Translator) -> vm.F
     display = ""
     if value:
         display = t.text(flow._forms.display(spec, value))
+    note = ""
+    from_hall = flow.phone_from_hall if form_field.key == "applicant.phone" else None
+    if from_hall is not None:
+        display = from_hall.masked  # on a public screen: the citizen recognises it, others don't
+        note = t(f"apply.form.phone_on_file.{_phone_source(from_hall.source)}")
     return vm.FieldView(
         key=form_field.key,
         label=label,
@@ -351,7 +356,12 @@ def _field_view(flow: ApplyFlow, form_field: _FormField, t: _Translator) -> vm.F
         min_value=spec.min_value,
         max_value=spec.max_value,
         max_length=spec.max_length,
+        note=note,
     )
+
+
+def _phone_source(source: str) -> str:
+    return source if source in ("registry", "earlier_submission") else "registry"
 
 
 def _form(flow: ApplyFlow, t: _Translator) -> vm.FormView:

@@ -30,6 +30,7 @@ from kiosk.apply.flow import (
 from kiosk.apply.ports import PaymentOrder, Reservation
 from kiosk.apply.texts import APPLY_MESSAGES, voice_keys
 from kiosk.i18n import LANGUAGES, LocalizedText
+from kiosk.materials import PhoneOnFile
 from kiosk.ports.camera import PageCaptured
 from kiosk.ports.hall import SubmissionAcknowledged
 from kiosk.ports.health import DeviceHealth, DeviceHealthChanged, HealthState
@@ -37,6 +38,7 @@ from kiosk.ports.identity import CardPlaced, CardReadFailed, CardRemoved
 from kiosk.ports.lockers import DoorClosed, DoorOpened, ItemDetected, UnlockOutcome
 
 PHONE = "13800138000"
+ON_FILE = PhoneOnFile(PHONE, "138****8000", "registry")
 BOX_3 = Reservation("r-3", 3, "A", "S", 2, 1, has_item_sensor=True)
 BOX_5 = Reservation("r-5", 5, "A", "M", 3, 1, has_item_sensor=True)
 BOX_6 = Reservation("r-6", 6, "A", "M", 3, 2, has_item_sensor=True)
@@ -131,15 +133,17 @@ def test_happy_path_with_card_and_no_ecopies_needs_at_most_eight_touches() -> No
     j.on(CardPlaced(ZHANG))
     assert j.flow.step is vm.ApplyStep.CHOOSE
     assert j.last(fx.LookUpELicences).id_number == ZHANG.id_number
+    j.on(fx.ELicencesFound(ZHANG.id_number, (), ON_FILE))  # the hall knows her mobile
     j.do(vm.ChooseItem("reissue"))
     j.do(vm.StartApplication())
-    j.fill_reissue()
+    j.do(vm.SetField("reason", "lost"))  # one choice button; the phone is only confirmed
     j.do(vm.Continue())
     assert j.flow.step is vm.ApplyStep.REVIEW  # the ID card's copy came from the chip: no camera
     j.do(vm.Submit())
     draft = j.last(fx.CommitSubmission).draft
     assert draft.item_ids == ("reissue",)
     assert draft.forms == {"reissue": {"reason": "lost"}}
+    assert draft.phone == PHONE
     assert draft.paper_materials == ("application-form",)
     assert draft.promised_date == PROMISED_REISSUE
     j.on(fx.SubmissionCommitted("ref-0001"))
@@ -160,8 +164,8 @@ def test_happy_path_with_card_and_no_ecopies_needs_at_most_eight_touches() -> No
     j.on(fx.ReceiptPrinted())
     j.do(vm.Finish())
     assert j.flow.step is vm.ApplyStep.FINISH
-    touches = j.flow.touches
-    print(f"apply happy path: {touches} touches (attract Apply included)")
+    touches = j.flow.touches  # every SetField is a touch: a keypad sends one per key
+    print(f"apply happy path (fake catalog): {touches} touches (attract Apply included)")
     assert touches <= 8
     j.do(vm.Finish())
     assert isinstance(j.effects[-1], fx.ClearDown)
@@ -941,3 +945,175 @@ def test_working_days_skip_weekends() -> None:
     assert add_working_days(date(2025, 6, 6), 1) == date(2025, 6, 9)
     assert add_working_days(date(2025, 6, 9), 5) == date(2025, 6, 16)
     assert NAMED.fields[0].name == "holder_name"
+
+
+# ---- the phone on file ------------------------------------------------------------------------
+
+
+def phone_field(j: Journey, language: str = "en") -> vm.FieldView:
+    body = j.view(language).body
+    assert isinstance(body, vm.FormView)
+    return next(f for f in body.fields if f.key == "applicant.phone")
+
+
+def test_the_phone_on_file_is_prefilled_masked_for_the_citizen_to_confirm() -> None:
+    j = Journey()
+    j.start()
+    j.on(CardPlaced(ZHANG))
+    j.on(fx.ELicencesFound(ZHANG.id_number, (), ON_FILE))
+    j.do(vm.ChooseItem("reissue"))
+    j.do(vm.StartApplication())
+    phone = phone_field(j)
+    assert (phone.value, phone.display_value, phone.prefilled) == (PHONE, "138****8000", True)
+    assert phone.error == ""
+    assert "on file" in phone.note
+    assert "政务服务平台" in phone_field(j, "zh-CN").note
+    j.do(vm.SetField("reason", "lost"))
+    assert j.view().body.can_continue
+    j.do(vm.Continue())
+    j.do(vm.Submit())
+    assert j.last(fx.CommitSubmission).draft.phone == PHONE
+
+
+def test_a_phone_arriving_after_the_form_fills_in_only_an_untouched_field() -> None:
+    j = Journey()
+    j.to_form()
+    assert phone_field(j).value == ""
+    j.on(fx.ELicencesFound(ZHANG.id_number, (), ON_FILE))  # the hall answered late
+    assert (phone_field(j).value, phone_field(j).prefilled) == (PHONE, True)
+
+    typed = Journey()
+    typed.to_form()
+    typed.do(vm.SetField("applicant.phone", "139"))  # the citizen has started typing
+    typed.on(fx.ELicencesFound(ZHANG.id_number, (), ON_FILE))
+    assert (phone_field(typed).value, phone_field(typed).prefilled) == ("139", False)
+
+    cleared = Journey()
+    cleared.to_form()
+    cleared.do(vm.SetField("applicant.phone", "1"))
+    cleared.do(vm.SetField("applicant.phone", ""))  # and cleared it: still theirs
+    cleared.on(fx.ELicencesFound(ZHANG.id_number, (), ON_FILE))
+    assert phone_field(cleared).value == ""
+
+
+def test_the_citizen_may_change_the_phone_on_file() -> None:
+    j = Journey()
+    j.start()
+    j.on(CardPlaced(ZHANG))
+    j.on(fx.ELicencesFound(ZHANG.id_number, (), ON_FILE))
+    j.do(vm.ChooseItem("reissue"))
+    j.do(vm.StartApplication())
+    j.do(vm.SetField("applicant.phone", "13912345678"))
+    phone = phone_field(j)
+    assert (phone.value, phone.display_value, phone.prefilled, phone.note) == (
+        "13912345678",
+        "13912345678",
+        False,
+        "",
+    )
+    j.do(vm.SetField("applicant.phone", PHONE))  # typed back by hand: shown, not masked
+    assert phone_field(j).display_value == PHONE
+    j.do(vm.SetField("reason", "lost"))
+    j.do(vm.Continue())
+    j.do(vm.Submit())
+    assert j.last(fx.CommitSubmission).draft.phone == PHONE
+
+
+def test_the_phone_on_file_survives_choosing_another_item_and_ignores_other_people() -> None:
+    j = Journey()
+    j.start()
+    j.on(CardPlaced(ZHANG))
+    j.on(fx.ELicencesFound(LI.id_number, (), PhoneOnFile("13700000000", "137****0000", "x")))
+    j.on(fx.ELicencesFound(ZHANG.id_number, (), ON_FILE))
+    j.do(vm.ChooseItem("reissue"))
+    j.do(vm.StartApplication())
+    j.do(vm.Back())
+    j.do(vm.Back())
+    j.do(vm.ChooseItem("named"))
+    j.do(vm.StartApplication())
+    assert (phone_field(j).value, phone_field(j).prefilled) == (PHONE, True)
+
+
+def test_a_phone_on_file_the_form_would_refuse_is_not_prefilled() -> None:
+    j = Journey()
+    j.start()
+    j.on(CardPlaced(ZHANG))
+    landline = PhoneOnFile("07445551234", "0744****1234", "earlier_submission")
+    j.on(fx.ELicencesFound(ZHANG.id_number, (), landline))
+    j.do(vm.ChooseItem("reissue"))
+    j.do(vm.StartApplication())
+    assert (phone_field(j).value, phone_field(j).prefilled) == ("", False)
+
+
+def test_the_phone_on_file_is_forgotten_at_clear_down() -> None:
+    j = Journey()
+    j.start()
+    j.on(CardPlaced(ZHANG))
+    j.on(fx.ELicencesFound(ZHANG.id_number, (), ON_FILE))
+    j.do(vm.Cancel())
+    assert not j.flow.holds_personal_data
+    assert j.flow.phone_from_hall is None
+    j.start()
+    j.on(CardPlaced(LI))
+    j.do(vm.ChooseItem("reissue"))
+    j.do(vm.StartApplication())
+    assert phone_field(j).value == ""
+
+
+# ---- a hand-in that cannot be recorded ------------------------------------------------------
+
+
+def test_a_deposit_that_cannot_be_recorded_sends_the_citizen_to_staff() -> None:
+    j = Journey()
+    j.to_hand_in()
+    j.door_opens()
+    j.on(ItemDetected(3))
+    j.on(DoorClosed(3))
+    j.on(fx.DepositRecordFailed(BOX_3, "compartment A03 reads the door open"))
+    alert = j.last(fx.AlertStaff)
+    assert (alert.compartment, alert.submission_reference) == (3, "ref-0001")
+    assert "reads the door open" in alert.detail
+    assert "record the deposit by hand" in alert.detail
+    assert j.count(fx.ReleaseCompartment) == 0  # the papers may be inside
+    assert j.last(fx.Speak).key == "apply.voice.deposit_unconfirmed"
+    hand_in = j.body
+    assert (hand_in.phase, hand_in.staff_alerted, hand_in.can_continue) == (
+        "unconfirmed",
+        True,
+        True,
+    )
+    assert "Please ask staff" in hand_in.instruction
+    assert hand_in.notice.severity == "error"
+    assert "12345" in hand_in.notice.text  # the hotline
+    assert "A03" in j.view("zh-CN").body.notice.text
+    assert j.view().accepts == frozenset({"Continue"})
+    j.do(vm.Continue())
+    assert j.flow.step is vm.ApplyStep.RECEIPT
+    assert j.last(fx.Speak).key == "apply.voice.receipt_ask_staff"
+    receipt = j.last(fx.PrintSubmissionReceipt).receipt
+    assert receipt.materials == ()  # not claimed as handed in
+    assert receipt.compartment is None
+    body = j.body
+    assert body.notice is not None
+    assert "ask staff" in body.notice.text
+    assert "bring" not in body.notice.text.lower()
+
+
+def test_deposit_record_failed_out_of_place_is_an_illegal_event() -> None:
+    j = Journey()
+    j.to_hand_in()
+    j.door_opens()
+    with pytest.raises(IllegalEvent, match="DepositRecordFailed arrived while door_open"):
+        j.on(fx.DepositRecordFailed(BOX_3, "x"))
+
+
+def test_leaving_after_an_unrecorded_deposit_does_not_alert_staff_twice() -> None:
+    j = Journey()
+    j.to_hand_in()
+    j.door_opens()
+    j.on(DoorClosed(3))
+    j.do(vm.ConfirmHandIn())
+    j.on(fx.DepositRecordFailed(BOX_3, "nothing seen"))
+    alerts = j.count(fx.AlertStaff)
+    j._record(j.flow.abandon())
+    assert j.count(fx.AlertStaff) == alerts == 1

@@ -18,11 +18,12 @@ from kiosk.apply import effects as fx
 from kiosk.apply import view_models as vm
 from kiosk.apply.adapters import DepositNotConfirmed
 from kiosk.apply.flow import ApplyFlow, FlowSettings, TerminalFacts
-from kiosk.apply.ports import ELicenceOnFile, PaymentOrder, Reservation
+from kiosk.apply.ports import ELicenceOnFile, HallRecords, PaymentOrder, Reservation
 from kiosk.apply.runtime import ApplyRuntime, ApplyServices, RuntimeSettings
 from kiosk.compartments import DepositStatus
 from kiosk.config import Language
 from kiosk.i18n import LocalizedText
+from kiosk.materials import PhoneOnFile
 from kiosk.ports.camera import CameraError, CameraMode, PageCaptured
 from kiosk.ports.health import DeviceHealth, DeviceHealthChanged, HealthState
 from kiosk.ports.identity import CardPlaced
@@ -195,13 +196,14 @@ class FakeELicences:
     def __init__(self) -> None:
         self.asked: list[str] = []
         self.licences: Sequence[ELicenceOnFile] = ()
+        self.phone: PhoneOnFile | None = None
         self.error: Exception | None = None
 
-    def lookup(self, id_number: str) -> Sequence[ELicenceOnFile]:
+    def lookup(self, id_number: str) -> HallRecords:
         self.asked.append(id_number)
         if self.error is not None:
             raise self.error
-        return self.licences
+        return HallRecords(tuple(self.licences), self.phone)
 
 
 class FakePayments:
@@ -510,17 +512,74 @@ def test_a_deposit_the_board_does_not_vouch_for_yet_is_asked_again_on_the_clock(
     assert rig.lockers.named("alert") == []
 
 
-def test_a_deposit_the_board_denies_is_recorded_on_the_citizens_word_with_staff_alerted() -> None:
+def test_a_deposit_the_board_denies_is_not_claimed_the_citizen_is_sent_to_staff() -> None:
     rig = Rig()
     rig.lockers.confirm_errors = [DepositNotConfirmed("nothing seen", DepositStatus.NO_ITEM_SEEN)]
     rig.to_door_open()
     rig.on(DoorClosed(3))  # no item seen: the flow asks the citizen
     rig.do(vm.ConfirmHandIn())  # "I have put them in"
-    assert rig.submissions.deposits == [("ref-0001", "A03", False, True)]
+    assert rig.submissions.deposits == []  # nothing vouches for it: not recorded as handed in
     (alert,) = rig.lockers.named("alert")
     assert alert[1:3] == (3, "ref-0001")
-    assert "check the compartment" in alert[3]
+    assert "nothing seen" in alert[3]
+    assert "Check the compartment" in alert[3]
+    assert rig.lockers.named("release") == []  # the papers may be inside: the box stays held
+    body = rig.view.body
+    assert isinstance(body, vm.HandInView)
+    assert (body.phase, body.staff_alerted, body.can_continue) == ("unconfirmed", True, True)
+    assert body.notice is not None
+    assert "ask staff" in body.notice.text
+    assert rig.voice.spoken[-1][0] == "apply.voice.deposit_unconfirmed"
+    rig.do(vm.Continue())
     assert rig.flow.step is vm.ApplyStep.RECEIPT
+    receipt = rig.printer.printed[-1]
+    assert receipt.materials == ()
+    assert receipt.compartment is None
+
+
+def test_a_deposit_still_unconfirmed_when_the_attempts_run_out_fails_honestly() -> None:
+    rig = Rig()
+    rig.lockers.confirm_errors = [
+        DepositNotConfirmed("door reads open", DepositStatus.DOOR_STILL_OPEN)
+    ] * rig.runtime.settings.deposit_attempts
+    rig.to_door_open()
+    rig.on(ItemDetected(3))
+    rig.on(DoorClosed(3))
+    for _ in range(rig.runtime.settings.deposit_attempts - 1):
+        assert rig.flow.step is vm.ApplyStep.HAND_IN
+        assert rig.lockers.named("alert") == []
+        rig.tick(rig.runtime.settings.deposit_retry_s)
+    assert rig.submissions.deposits == []
+    assert rig.view.body.phase == "unconfirmed"  # type: ignore[union-attr]
+    (alert,) = rig.lockers.named("alert")
+    assert "door reads open" in alert[3]
+
+
+def test_a_database_that_refuses_the_deposit_is_a_failure_too() -> None:
+    rig = Rig()
+    rig.submissions.deposit_errors = [StorageError("disk full")]
+    rig.to_door_open()
+    rig.on(ItemDetected(3))
+    rig.on(DoorClosed(3))
+    assert rig.view.body.phase == "unconfirmed"  # type: ignore[union-attr]
+    assert "disk full" in rig.lockers.named("alert")[0][3]
+
+
+def test_the_phone_on_file_reaches_the_form_through_the_lookup() -> None:
+    rig = Rig()
+    rig.elicences.phone = PhoneOnFile(PHONE, "138****8000", "registry")
+    rig.runtime.start()
+    rig.on(CardPlaced(ZHANG))
+    rig.do(vm.ChooseItem("reissue"))
+    rig.do(vm.StartApplication())
+    body = rig.view.body
+    assert isinstance(body, vm.FormView)
+    phone = next(f for f in body.fields if f.key == "applicant.phone")
+    assert (phone.value, phone.display_value, phone.prefilled) == (PHONE, "138****8000", True)
+    rig.do(vm.SetField("reason", "lost"))
+    rig.do(vm.Continue())
+    rig.do(vm.Submit())
+    assert rig.submissions.drafts[-1].phone == PHONE
 
 
 def test_payment_waits_for_the_halls_order_then_polls_until_paid() -> None:

@@ -132,10 +132,24 @@ def test_elicences_on_file_leave_out_expired_ones() -> None:
     hall = FakeHall({"elicences": [licence, expired], "reusable_ecopies": []})
     desk = ELicenceDesk(hall, lambda: datetime(2025, 6, 6, tzinfo=UTC))
     found = desk.lookup(CITIZEN.id_number)
-    assert [(f.id, f.licence_type, f.title) for f in found] == [
+    assert [(f.id, f.licence_type, f.title) for f in found.licences] == [
         ("e-1", "household_register", "户口簿")
     ]
+    assert found.phone is None  # the hall gave none
     assert hall.asked == [(CITIZEN.id_number, "apply")]
+
+
+def test_the_phone_on_file_comes_with_the_lookup() -> None:
+    phone = {"phone": "13800138000", "masked": "138****8000", "source": "registry"}
+    hall = FakeHall({"elicences": [], "reusable_ecopies": [], "phone_on_file": phone})
+    found = ELicenceDesk(hall).lookup(CITIZEN.id_number)
+    assert found.licences == ()
+    assert found.phone is not None
+    assert (found.phone.phone, found.phone.masked, found.phone.source) == (
+        "13800138000",
+        "138****8000",
+        "registry",
+    )
 
 
 def test_pages_are_deleted_only_inside_the_pages_folder(tmp_path: Path) -> None:

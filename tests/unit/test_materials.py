@@ -3,7 +3,7 @@ and the fee — for the real sample items and topics."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from kiosk.materials import (
     Handling,
     MaterialsError,
     OnFile,
+    PhoneOnFile,
     compartment_size_for,
     format_fee,
     pages_for,
@@ -66,6 +67,12 @@ def lookup_answer(**overrides: Any) -> dict[str, Any]:
                 "valid_until": "2025-10-28T08:00:00Z",
             },
         ],
+        "phone_on_file": {
+            "phone": "13800138000",
+            "masked": "138****8000",
+            "source": "registry",
+            "updated_at": "2025-06-01T10:00:00Z",
+        },
     }
     answer.update(overrides)
     return answer
@@ -250,6 +257,19 @@ def test_the_lookup_answer_is_parsed() -> None:
     assert parse_elicence_lookup({}) == OnFile()
 
 
+def test_the_phone_on_file_is_parsed_and_may_be_absent() -> None:
+    phone = parse_elicence_lookup(lookup_answer()).phone
+    assert phone == PhoneOnFile(
+        "13800138000", "138****8000", "registry", datetime(2025, 6, 1, 10, tzinfo=UTC)
+    )
+    assert parse_elicence_lookup(lookup_answer(phone_on_file=None)).phone is None
+    assert parse_elicence_lookup({"elicences": []}).phone is None  # a hall from before the key
+    undated = {"phone": "13912345678", "masked": "139****5678", "source": "earlier_submission"}
+    assert parse_elicence_lookup({"phone_on_file": undated}).phone == PhoneOnFile(
+        "13912345678", "139****5678", "earlier_submission"
+    )
+
+
 @pytest.mark.parametrize(
     "answer",
     [
@@ -257,6 +277,17 @@ def test_the_lookup_answer_is_parsed() -> None:
         {"elicences": "none"},
         {"elicences": [{"id": "x"}]},
         {"reusable_ecopies": [{"id": "c", "material_code": "id-card", "valid_until": "soon"}]},
+        {"phone_on_file": "13800138000"},
+        {"phone_on_file": {"phone": "+86 138", "masked": "138", "source": "registry"}},
+        {"phone_on_file": {"phone": "13800138000", "source": "registry"}},
+        {
+            "phone_on_file": {
+                "phone": "13800138000",
+                "masked": "138****8000",
+                "source": "registry",
+                "updated_at": "yesterday",
+            }
+        },
     ],
 )
 def test_a_malformed_lookup_answer_is_refused(answer: Any) -> None:
