@@ -6,6 +6,7 @@ import contextlib
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from firmware_stubs.launcher import start_stubs
@@ -13,7 +14,7 @@ from kiosk.config import Settings, load_settings, resolve_config_path
 
 from .composition import build_app, has_display
 from .journeys import DEFAULT_HEADLESS_JOURNEY, JOURNEYS, JourneyUnavailable
-from .journeys.script import Journey
+from .journeys.script import Journey, StubWorld
 
 EXIT_UNKNOWN_JOURNEY = 2
 
@@ -41,14 +42,29 @@ def run_demo(
         except JourneyUnavailable as err:
             print(f"kiosk demo: {err}.", file=sys.stderr)
             return EXIT_UNKNOWN_JOURNEY
-    with demo_world(settings, Path(out_dir)) as demo_settings:
+    with contextlib.ExitStack() as stack:
+        try:
+            demo = stack.enter_context(demo_world(settings, Path(out_dir)))
+        except OSError as err:
+            print(
+                f"kiosk demo: a port the demo's stubs need is taken ({err.strerror or err}); is"
+                " another `kiosk demo` or `kiosk stubs start` running?",
+                file=sys.stderr,
+            )
+            return 1
         # Built inside the world: a journey may talk to the private hall it started.
-        script = factory(demo_settings) if factory is not None else None
-        return _play(demo_settings, headless, script, Path(out_dir))
+        script = factory(demo.settings) if factory is not None else None
+        return _play(demo, headless, script, Path(out_dir))
+
+
+@dataclass(frozen=True)
+class DemoWorld:
+    settings: Settings
+    control_port: int  # the stubs' control server (a free port, so demos can run side by side)
 
 
 @contextlib.contextmanager
-def demo_world(settings: Settings, out_dir: Path) -> Iterator[Settings]:
+def demo_world(settings: Settings, out_dir: Path) -> Iterator[DemoWorld]:
     """The world a demo terminal lives in: device stubs, a service hall, a throwaway data folder.
 
     Unless the configuration names a real hall (its token is set), the demo starts its own seeded
@@ -78,21 +94,25 @@ def demo_world(settings: Settings, out_dir: Path) -> Iterator[Settings]:
 
 def _with_stubs(
     stack: contextlib.ExitStack[bool | None], settings: Settings, out_dir: Path
-) -> Settings:
+) -> DemoWorld:
     # The printer stub renders each job to a PNG beside the screenshots.
-    stubs = start_stubs(settings, options={"printer": {"out_dir": out_dir / "receipts"}})
+    stubs = start_stubs(
+        settings, control_port=0, options={"printer": {"out_dir": out_dir / "receipts"}}
+    )
     stack.callback(stubs.stop)
-    return settings
+    print(f"kiosk demo: stub controls at 127.0.0.1:{stubs.control.port}")
+    return DemoWorld(settings, stubs.control.port)
 
 
-def _play(settings: Settings, headless: bool, script: Journey | None, out_dir: Path) -> int:
+def _play(demo: DemoWorld, headless: bool, script: Journey | None, out_dir: Path) -> int:
+    settings = demo.settings
     if script is None:
         build_app(settings, headless=headless).run()
         return 0
     app = build_app(settings, headless=headless, on_first_frame=lambda app: runner.start(app))
     from .journeys.runner import JourneyRunner  # imports kivy: only after build_app set it up
 
-    runner = JourneyRunner(script, out_dir)
+    runner = JourneyRunner(script, out_dir, world=StubWorld(port=demo.control_port))
     app.run()
     verdict = "passed" if runner.exit_code == 0 else "FAILED"
     print(f"kiosk demo: journey '{script.name}' {verdict}; see {out_dir / 'journey.json'}")
