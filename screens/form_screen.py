@@ -76,7 +76,8 @@ class FormFieldRow(ButtonBehavior, BoxLayout):  # type: ignore[misc]
         self.error = field.error
         self.required = field.required
         self.prefilled = field.prefilled
-        self.from_card_text = from_card_text if field.prefilled else ""
+        # Where a pre-filled value came from: the card, or the hall's record (the phone on file).
+        self.from_card_text = (field.note or from_card_text) if field.prefilled else ""
         self.active = active
         options = [(option.value, option.label, option.selected) for option in field.choices]
         choices: ChoiceButtons = self.ids.choices

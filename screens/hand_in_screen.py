@@ -64,6 +64,7 @@ DOOR_PICTURE: dict[str, str] = {
     "taking_back": "open",
     "deposited": "done",
     "no_compartment": "unavailable",
+    "unconfirmed": "closed",  # the papers may be inside; staff will check
 }
 BADGE: dict[str, str] = {
     "reserving": "busy",
@@ -74,6 +75,7 @@ BADGE: dict[str, str] = {
     "taking_back": "arrow",
     "deposited": "done",
     "no_compartment": "info",
+    "unconfirmed": "question",
 }
 
 
