@@ -159,7 +159,7 @@ def attach_journeys(app: KioskApp, services: TerminalServices, session: CitizenS
     def send(intent: Intent) -> None:
         runtime.send(intent)
 
-    presenter = ApplyPresenter(app.screens, send, speak)
+    presenter = ApplyPresenter(app.screens, send, speak, shell=app.shell)
     hand_in = presenter.screen_for(ApplyStep.HAND_IN)
     hand_in.layout = [spec for c in services.devices.locker_columns for spec in c.compartments()]
     camera = services.devices.camera

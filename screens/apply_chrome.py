@@ -3,13 +3,15 @@
 Each step screen places these by class name in its kv and forwards its `render()` arguments to
 them, so Back, Cancel, the progress dots and the timeout warning sit in the same place and look
 the same on every step — an elderly citizen should never have to hunt for the way back.
+The header also carries help, language and large text: shell intents, not flow intents, so they
+go straight to the shell (`ShellIntents`) and keep working whatever the flow accepts just now.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from kivy.clock import Clock
 from kivy.graphics import Color, Ellipse, Line
@@ -29,11 +31,23 @@ from kivy.uix.widget import Widget
 from kiosk.apply.view_models import Back, Cancel, Countdown, ExtendTime, Header, Intent, Notice
 
 from . import palette
+from .view_models import ToolbarView
 
 KV_FILE = "apply_chrome.kv"
 _log = logging.getLogger(__name__)
 
 SendIntent = Callable[[Intent], None]
+
+
+class ShellIntents(Protocol):
+    """What the header's toolbar asks of the shell (screens.shell.ShellPresenter)."""
+
+    def open_help(self) -> None: ...
+
+    def toggle_language(self) -> None: ...
+
+    def toggle_large_text(self) -> None: ...
+
 
 # Notice colours: a pale fill keeps dark text at full contrast; the strong accent carries meaning.
 NOTICE_FILL: dict[str, palette.Rgba] = {
@@ -112,8 +126,35 @@ class ProgressDots(Widget):  # type: ignore[misc]
                     Line(circle=(centre, y, dot / 2), width=max(1.0, dot / 10))
 
 
+class ApplyToolbar(BoxLayout):  # type: ignore[misc]
+    """Help, language and large text, sized down to sit beside the applicant in the header.
+
+    Hidden until a shell is connected: a button with no label and nowhere to send its touch would
+    only puzzle the citizen (and the screen tests run the steps without a shell).
+    """
+
+    view = ObjectProperty(ToolbarView(), rebind=True)
+    shell = ObjectProperty(None, allownone=True)
+
+    def press_help(self) -> None:
+        self._ask("open_help")
+
+    def press_language(self) -> None:
+        self._ask("toggle_language")
+
+    def press_large_text(self) -> None:
+        self._ask("toggle_large_text")
+
+    def _ask(self, intent: str) -> None:
+        shell: ShellIntents | None = self.shell
+        if shell is None:
+            _log.warning("%s touched before the shell was connected: dropped", intent)
+            return
+        getattr(shell, intent)()
+
+
 class ApplyHeader(BoxLayout):  # type: ignore[misc]
-    """Title, progress, the masked applicant, and the two buttons that are always in one place."""
+    """Title, progress, the masked applicant, and the buttons that are always in one place."""
 
     send = ObjectProperty(drop_intent)
     title = StringProperty("")
@@ -124,6 +165,15 @@ class ApplyHeader(BoxLayout):  # type: ignore[misc]
     can_go_back = BooleanProperty(False)
     can_cancel = BooleanProperty(False)
     progress_states = ListProperty([])
+    shell = ObjectProperty(None, allownone=True)
+    toolbar = ObjectProperty(ToolbarView(), rebind=True)
+
+    def connect_shell(self, shell: ShellIntents) -> None:
+        self.shell = shell
+
+    def show_toolbar(self, toolbar: ToolbarView) -> None:
+        """The labels follow the session (language, large text), not the flow's view."""
+        self.toolbar = toolbar
 
     def render(self, header: Header) -> None:
         self.title = header.title

@@ -5,6 +5,8 @@ The flow (kiosk/apply/flow.py) decides everything; this class only finds the scr
 prompt, and forwards touches. Views may arrive in bursts (a device event and a tick in one frame):
 they are coalesced with one Clock trigger so only the newest is drawn, once, on the next frame.
 Nothing here waits on I/O — `send_intent` and `speak` must return at once (the runtime queues).
+Help, language and large text are the shell's business: given a shell, every step's header sends
+those touches to it and shows the toolbar labels the shell computes from the session.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from kivy.clock import Clock
 from kivy.uix.screenmanager import Screen, ScreenManager
@@ -22,7 +24,8 @@ from kiosk.apply.view_models import ApplyStep, ApplyView, Intent, Voice
 
 from . import apply_chrome, keypads
 from .app import load_kv
-from .apply_chrome import ApplyAlert
+from .apply_chrome import ApplyAlert, ShellIntents
+from .view_models import ToolbarView
 
 _log = logging.getLogger(__name__)
 
@@ -32,6 +35,12 @@ Speak = Callable[[Voice], None]
 # kv files every step screen may use; loaded once, before any step screen is built.
 SHARED_KV_FILES = (apply_chrome.KV_FILE, keypads.KV_FILE)
 _loaded_kv: set[str] = set()
+
+
+class ShellControls(ShellIntents, Protocol):
+    """The part of screens.shell.ShellPresenter the apply screens use."""
+
+    def watch_toolbar(self, show: Callable[[ToolbarView], None]) -> None: ...
 
 
 class ApplyScreensError(Exception):
@@ -87,6 +96,7 @@ class ApplyPresenter:
         *,
         step_screens: Mapping[ApplyStep, Screen] | None = None,
         alert: ApplyAlert | None = None,
+        shell: ShellControls | None = None,
     ) -> None:
         self._screens = screens
         self._send_intent = send_intent
@@ -104,6 +114,10 @@ class ApplyPresenter:
         self._shown: ApplyView | None = None
         self._spoken_serial: int | None = None
         self._redraw = Clock.create_trigger(self._render, 0)
+        if shell is not None:
+            for header in self._headers():
+                header.connect_shell(shell)
+            shell.watch_toolbar(self._show_toolbar)
 
     # -- in: views from the flow (on the UI thread) ---------------------------------------------
     def show(self, view: ApplyView) -> None:
@@ -148,6 +162,15 @@ class ApplyPresenter:
             self._send_intent(intent)
         except IllegalIntent as err:
             _log.info("the flow refused a stale touch: %s", err)
+
+    def _headers(self) -> list[Any]:
+        """Every step screen names its ApplyHeader `header` (the apply screen contract)."""
+        found = [screen.ids.get("header") for screen in self._step_screens.values()]
+        return [header for header in found if header is not None]
+
+    def _show_toolbar(self, toolbar: ToolbarView) -> None:
+        for header in self._headers():
+            header.show_toolbar(toolbar)
 
     # -- drawing ------------------------------------------------------------------------------
     def _render(self, *_args: Any) -> None:

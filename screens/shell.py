@@ -26,10 +26,12 @@ from .view_models import (
     CurrentNotice,
     ServiceKind,
     TerminalIdentity,
+    ToolbarView,
     attract_view,
     help_view,
     idle_view,
     service_start_view,
+    toolbar_view,
 )
 
 IDLE_TICK_S = 0.25
@@ -81,7 +83,14 @@ class ShellPresenter:
         self._service: ServiceKind = "apply"
         self._idle_status: IdleStatus = IdleResting()
         self._notice_index: int | None = None
+        self._toolbar_watchers: list[Callable[[ToolbarView], None]] = []
         self._redraw = Clock.create_trigger(self._render, 0)
+
+    def watch_toolbar(self, show: Callable[[ToolbarView], None]) -> None:
+        """Screens outside the shell (the apply steps) carry the same toolbar; keep their labels
+        in step with the session: `show` gets the current labels now and after every change."""
+        self._toolbar_watchers.append(show)
+        show(toolbar_view(self._parts.guard.session.snapshot()))
 
     def start(self) -> None:
         session = self._parts.guard.session
@@ -173,6 +182,9 @@ class ShellPresenter:
             identity, snapshot, self._service
         )
         self._help.view = help_view(identity, snapshot)
+        toolbar = toolbar_view(snapshot)
+        for show in self._toolbar_watchers:
+            show(toolbar)
         warning = idle_view(snapshot, self._idle_status)
         self._idle.view = warning
         if warning.visible and self._idle.parent is None:
