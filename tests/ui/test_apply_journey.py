@@ -75,3 +75,24 @@ def test_apply_journey_runs_from_card_to_receipt_and_reaches_the_hall(tmp_path: 
     assert acted.count(("camera", "place_page")) == 2
     assert ("lockers", "close_door") in acted
     assert report["steps"][-1]["name"] == "the hall has it"
+
+
+def test_the_plain_headless_demo_walks_every_shell_screen(tmp_path: Path) -> None:
+    """What `make demo` runs on a machine without a display: the overview journey, exit 0."""
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "bootstrap", "demo",
+            "--config", str(demo_config(tmp_path)), "--out", str(out),
+        ],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
+    report = json.loads((out / "journey.json").read_text(encoding="utf-8"))
+    assert report["journey"] == "overview"
+    assert report["outcome"] == "passed"
+    shots = {step["screenshot"] for step in report["steps"]}
+    assert {"10-identify-zh.png", "11-identify-en.png", "13-service-collect.png"} <= shots
+    for shot in shots:
+        assert (out / shot).read_bytes().startswith(PNG_SIGNATURE)
