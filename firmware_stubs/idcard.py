@@ -166,9 +166,9 @@ def start_from_settings(settings: Any) -> list[SerialStubServer]:
     port = loopback_port(idcard.port) if idcard.enabled else None
     if port is None:
         return []
-    firmware = SamModuleFirmware()
-    firmware.control("put_card", {})
-    return [SerialStubServer(firmware, port=port, name="idcard").start()]
+    # The reader starts empty, as at a terminal at night: a card appears only when someone (a
+    # person at the demo, a journey, a test) lays one on it with the `put_card` control.
+    return [SerialStubServer(SamModuleFirmware(), port=port, name="idcard").start()]
 
 
 # -- social-security card -------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from kiosk.config import IdleSettings, Settings
-from kiosk.ports.identity import CardRemoved
 from service_hall.seed import CITIZEN_ZHANG
 
 from .checks import all_of, showing
@@ -56,7 +55,6 @@ HALL_TIMEOUT_S = 20.0
 
 def apply_journey(settings: Settings) -> Journey:
     hall = HallWatch(settings.hall.url, settings.hall.token, ITEM_ID)
-    reader = ReaderWatch()
     receipt = ReceiptCopy()
     return Journey(
         name="apply",
@@ -68,13 +66,10 @@ def apply_journey(settings: Settings) -> Journey:
         idle=IDLE,
         steps=(
             Step(
-                name="attract screen, reader empty",
+                name="attract screen",
                 shot="01-attract",
-                expect="the attract screen is shown and the reader reported the card lifted",
-                act=reader.lift_card,
-                act_says="lifting the sample card the reader stub starts with",
-                until=all_of(showing("attract"), reader.emptied),
-                timeout_s=DEVICE_TIMEOUT_S,
+                expect="the attract screen is shown",
+                until=showing("attract"),
             ),
             Step(
                 name="touch Apply",
@@ -385,25 +380,6 @@ def hand_in_papers(app: KioskApp, world: StubWorld) -> None:
         raise JourneyWorldError("the hand-in screen names no compartment to put the papers in")
     world.act("lockers", "put_item", compartment=number)
     world.act("lockers", "close_door", compartment=number)
-
-
-class ReaderWatch:
-    """The reader stub starts with a card on it, which the terminal reads at start-up; a card
-    swapped without lifting is invisible to a reader (as on the real SAM module), so the journey
-    lifts it first and waits until the terminal has seen the reader empty."""
-
-    def __init__(self) -> None:
-        self._lifted = False
-
-    def lift_card(self, app: KioskApp, world: StubWorld) -> None:
-        app.parts.bridge.subscribe(CardRemoved, self._seen_lifted)
-        world.act("idcard", "remove_card")
-
-    def _seen_lifted(self, _event: CardRemoved) -> None:
-        self._lifted = True
-
-    def emptied(self, _app: KioskApp) -> bool:
-        return self._lifted
 
 
 class ReceiptCopy:

@@ -267,6 +267,8 @@ def test_start_from_settings_serves_the_configured_loopback_port() -> None:
     stubs = start_from_settings(settings)
     try:
         assert [s.name for s in stubs] == ["idcard"]
+        assert stubs[0].control("state", {})["card"] is None  # a reader starts empty
+        stubs[0].control("put_card", {})
         assert stubs[0].control("state", {})["card"] == "张*明 4308**********1232"
         sam = SamReader(settings.devices.idcard.port)
         sam.start()
