@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +17,7 @@ from firmware_stubs.printer import PrinterFirmware
 from firmware_stubs.serial_stub import SerialStubServer
 from kiosk.ports.health import DeviceHealthChanged, HealthState
 from kiosk.ports.printer import PaperLevel, PrinterError, PrinterNotReady
+from tests.support.escpos_printer import IndependentPrinter
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -195,34 +194,6 @@ def test_a_file_printer_gets_the_exact_bytes_and_unknown_status(tmp_path: Path) 
         printer.stop()
     assert target.read_bytes() == render_submission_receipt(receipt, PAPER_80MM)
     assert printed.bytes_sent == target.stat().st_size
-
-
-class IndependentPrinter:
-    """A few lines from the ESC/POS reference: answer DLE EOT 4 / 2 with fixed bytes, keep the rest.
-
-    It does not use the stub or our status codec, so a mistake made the same way on both sides of
-    our own code cannot pass here.
-    """
-
-    def __init__(self, paper_sensor: int, offline_cause: int) -> None:
-        self.answers = {4: paper_sensor, 2: offline_cause}
-        self.received = bytearray()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        with conn:
-            while chunk := conn.recv(4096):
-                self.received += chunk
-                for n in (1, 2, 3, 4):
-                    if chunk.endswith(bytes([0x10, 0x04, n])):
-                        conn.sendall(bytes([self.answers.get(n, 0x12)]))
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 def test_against_an_independent_emulator() -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +21,7 @@ from firmware_stubs.serial_stub import SerialStubServer
 from kiosk.apply.effects import PrintableGuide
 from kiosk.ports.health import HealthState
 from kiosk.ports.printer import PrinterError, PrinterNotReady
+from tests.support.escpos_printer import IndependentPrinter
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -123,30 +122,6 @@ def test_a_silent_printer_is_a_printer_error_with_a_sentence(stub: Stub) -> None
         assert stub.firmware.jobs == []
     finally:
         printer.stop()
-
-
-class IndependentPrinter:
-    """Answers DLE EOT 4 / 2 with fixed bytes from the ESC/POS reference and keeps the rest."""
-
-    def __init__(self, paper_sensor: int, offline_cause: int) -> None:
-        self.answers = {4: paper_sensor, 2: offline_cause}
-        self.received = bytearray()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        conn, _ = self.listener.accept()
-        with conn:
-            while chunk := conn.recv(4096):
-                self.received += chunk
-                for n in (1, 2, 3, 4):
-                    if chunk.endswith(bytes([0x10, 0x04, n])):
-                        conn.sendall(bytes([self.answers.get(n, 0x12)]))
-
-    def close(self) -> None:
-        self.listener.close()
 
 
 def test_against_an_independent_emulator_the_check_comes_before_the_guide() -> None:
