@@ -254,6 +254,47 @@ class HallSettings(_Section):
     )
 
 
+class PickupSettings(_Section):
+    """Citizens collecting their results: expiry of a stored result and the guard on typed codes."""
+
+    keep_days: int = Field(7, ge=1, le=90, description="days a result waits before going back")
+    wrong_code_limit: int = Field(5, ge=2, le=50, description="wrong codes within the window")
+    wrong_code_window_s: float = Field(60.0, ge=10, le=3600)
+    keypad_lock_s: float = Field(300.0, ge=30, le=86400, description="keypad locked after that")
+    ask_again_s: float = Field(20.0, ge=5, le=300, description="wait before asking once more")
+
+
+class CourierSettings(_Section):
+    """Couriers and village agents: sign-in, lockout and how many doors open at once."""
+
+    pin_attempts: int = Field(3, ge=1, le=10, description="wrong PINs before the card is locked")
+    card_lock_s: float = Field(900.0, ge=60, le=86400)
+    session_idle_s: float = Field(120.0, ge=20, le=3600)
+    roster_grace_h: float = Field(
+        72.0, ge=0, le=720, description="an expired roster still signs in for this long (offline)"
+    )
+    doors_at_once_per_column: int = Field(1, ge=1, le=8)
+
+
+class FleetSettings(_Section):
+    """Remote monitoring over MQTT (docs/fleet-protocol.md)."""
+
+    enabled: bool = False
+    broker_url: str = Field("mqtt://127.0.0.1:1883", pattern=r"^mqtts?://[^/\s]+$")
+    username: str = ""
+    password_file: str = Field("", description="file holding this terminal's broker password")
+    ca_file: str = Field("", description="CA certificate for mqtts:// (empty: system CAs)")
+    client_cert_file: str = ""
+    client_key_file: str = ""
+    keepalive_s: int = Field(30, ge=5, le=600)
+    heartbeat_s: float = Field(900.0, ge=30, le=86400)
+    console_public_key: str = Field(
+        "", description="the console's Ed25519 public key (base64); empty = refuse all commands"
+    )
+    device_id: str = Field("", pattern=r"^[a-z0-9-]*$", description="empty = from terminal.id")
+    log_level_published: Literal["debug", "info", "warning", "error"] = "warning"
+
+
 class Settings(_Section):
     terminal: TerminalSettings = TerminalSettings()
     display: DisplaySettings = DisplaySettings()
@@ -265,6 +306,9 @@ class Settings(_Section):
     compartments: CompartmentsSettings = CompartmentsSettings()
     catalog: CatalogSettings = CatalogSettings()
     hall: HallSettings = HallSettings()
+    pickup: PickupSettings = PickupSettings()
+    courier: CourierSettings = CourierSettings()
+    fleet: FleetSettings = FleetSettings()
 
     @field_validator("idle")
     @classmethod
