@@ -263,12 +263,20 @@ def _roster(document: Mapping[str, Any]) -> Roster:
                     name=str(c["name"]),
                     role=c["role"],
                     pin_hash=str(c["pin_hash"]),
+                    id_number_sha256=_optional_hex(c.get("id_number_sha256")),
                 )
                 for c in document["couriers"]
             ),
         )
     except (KeyError, TypeError, ValueError) as err:
         raise RosterNotTrusted(f"The roster lacks or mangles a field ({err!r}).") from err
+
+
+def _optional_hex(value: object) -> str | None:
+    """Rosters from before the hall sent ID hashes have none: those couriers use their badge."""
+    if value is None or value == "":
+        return None
+    return str(value).lower()
 
 
 class SqliteTaskFeed:

@@ -65,6 +65,9 @@ class RosterCourier:
     name: str
     role: Literal["courier", "village_agent"]
     pin_hash: str  # the hall's hash; checking a PIN against it is the courier workflow's job
+    # hex SHA-256 of the upper-case ID number, so the courier's own ID card signs them in;
+    # None when the hall has no ID number for them (badge only)
+    id_number_sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ class Roster:
 
     def courier(self, card_id: str) -> RosterCourier | None:
         return next((c for c in self.couriers if c.card_id == card_id), None)
+
+    def courier_by_id_hash(self, id_number_sha256: str) -> RosterCourier | None:
+        wanted = id_number_sha256.lower()
+        return next((c for c in self.couriers if c.id_number_sha256 == wanted), None)
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at

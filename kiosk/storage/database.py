@@ -371,6 +371,9 @@ def _configure(connection: sqlite3.Connection, path: Path, busy_timeout_s: float
             )
         connection.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
         connection.execute("PRAGMA foreign_keys = ON")
+        # Deleted rows are overwritten, not left in free pages: a delivered outbox row carried a
+        # pickup code in plain text, and e-copies must not outlive their acknowledgement.
+        connection.execute("PRAGMA secure_delete = ON")
         connection.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
         connection.execute(f"PRAGMA journal_size_limit = {JOURNAL_SIZE_LIMIT_BYTES}")
     except sqlite3.Error as err:
