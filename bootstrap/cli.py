@@ -16,7 +16,7 @@ from importlib.metadata import PackageNotFoundError, version
 from kiosk.config import ConfigError
 from kiosk.storage import StorageError
 
-from . import device_cli, hall_cli, stubs_cli
+from . import device_cli, fleet_cli, hall_cli, stubs_cli
 
 EXIT_CONFIG = 78  # sysexits.h EX_CONFIG: the configuration is wrong
 EXIT_IOERR = 74  # sysexits.h EX_IOERR: the local database cannot be used
@@ -88,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_argument(doctor)
     doctor.set_defaults(handler=_doctor)
 
-    for module in (device_cli, stubs_cli, hall_cli):
+    for module in (device_cli, stubs_cli, hall_cli, fleet_cli):
         module.register(commands, add_config_argument)
     return parser
 
