@@ -20,6 +20,7 @@ from kiosk.apply.view_models import ApplyStep, Intent, Voice
 from kiosk.config import ConfigError, Settings
 from kiosk.idle import IdleTimer
 from kiosk.notices import NoticeBoard, NoticesError, load_notices
+from kiosk.pickup.view_models import PickupStep
 from kiosk.session import CitizenSession, SessionGuard
 from kiosk.storage import DATABASE_FILE_NAME, Database
 
@@ -122,6 +123,7 @@ def build_app(
         kiosk_mode=settings.terminal.kiosk_mode and not headless,
         font_path=font.path,
         apply=services.runtime,
+        pickup=services.pickup,
     )
     app = KioskApp(parts, on_first_frame=on_first_frame)
     app.bind(on_start=lambda *_: attach_journeys(app, services, session))
@@ -132,6 +134,33 @@ def build_app(
 def shut_down(services: TerminalServices, database: Database) -> None:
     services.stop()
     database.close()
+
+
+def attach_pickup(
+    app: KioskApp,
+    services: TerminalServices,
+    session: CitizenSession,
+    speak: Callable[[Voice], None],
+) -> None:
+    """The pickup screens over the pickup runtime (kiosk/pickup), sharing the apply voice."""
+    from kivy.clock import Clock
+
+    from screens.pickup_presenter import PickupPresenter
+
+    pickup = services.pickup
+    if pickup is None or app.screens is None:
+        return
+    presenter = PickupPresenter(app.screens, pickup.send, speak, shell=app.shell)
+    door = presenter.screen_for(PickupStep.DOOR)
+    door.layout = [spec for c in services.devices.locker_columns for spec in c.compartments()]
+
+    def clear_down() -> None:
+        presenter.clear_down()
+        session.clear_down()
+
+    services.ui.pickup_show = presenter.show
+    services.ui.pickup_clear_down = clear_down
+    Clock.schedule_interval(lambda _dt: pickup.tick(), TICK_S)
 
 
 def attach_journeys(app: KioskApp, services: TerminalServices, session: CitizenSession) -> None:
@@ -180,6 +209,7 @@ def attach_journeys(app: KioskApp, services: TerminalServices, session: CitizenS
     services.ui.clear_down = clear_down
     services.ui.journey_ended = journey_ended
     Clock.schedule_interval(lambda _dt: runtime.tick(), TICK_S)
+    attach_pickup(app, services, session, speak)
     Clock.schedule_interval(lambda _dt: services.sweep_reservations(), RESERVATION_SWEEP_S)
     app.bind(on_stop=lambda *_: player.unload_all())
     services.start()

@@ -34,7 +34,16 @@ from kiosk.apply.view_models import ApplyView
 from kiosk.catalog import Catalog, CatalogError
 from kiosk.compartments import CompartmentService, PickupCodeHasher
 from kiosk.config import Settings
+from kiosk.front_door import FrontDoor, FrontDoorDispatch
 from kiosk.i18n import LocalizedText, MessageError
+from kiosk.pickup.adapters import CodeReaderSwitch, PickupDesk
+from kiosk.pickup.flow import PickupFlow
+from kiosk.pickup.flow import PickupSettings as PickupFlowSettings
+from kiosk.pickup.guard import GuardSettings, KeypadGuard
+from kiosk.pickup.runtime import PickupRuntime, PickupServices
+from kiosk.pickup.texts import voice_keys as pickup_voice_keys
+from kiosk.pickup.tokens import TerminalKeyStore
+from kiosk.pickup.view_models import PickupView
 from kiosk.ports.camera import CameraError, CameraMode, PageCaptured
 from kiosk.ports.hall import CatalogEntry, CatalogUpdated, SubmissionAcknowledged
 from kiosk.ports.health import DeviceHealthChanged
@@ -46,6 +55,7 @@ from kiosk.ports.printer import (
     PrinterError,
     SubmissionReceipt,
 )
+from kiosk.ports.scanner import CodeScanned
 from kiosk.ports.ui_events import UiEventBridge
 from kiosk.ports.voice import Prompt
 from kiosk.session import CitizenSession
@@ -69,6 +79,9 @@ APPLY_EVENTS: tuple[type, ...] = (
     DeviceHealthChanged,
     SubmissionAcknowledged,
 )
+# Device events the pickup journey reacts to, and the attract screen's front door routes.
+PICKUP_EVENTS: tuple[type, ...] = (CodeScanned, CardPlaced, CardReadFailed, DoorClosed)
+FRONT_DOOR_EVENTS: tuple[type, ...] = (CodeScanned, CardPlaced)
 TICK_S = 0.25
 RESERVATION_SWEEP_S = 30.0
 STARTUP_READINGS_WAIT_S = 5.0
@@ -142,6 +155,8 @@ class UiHooks:
     show: Callable[[ApplyView], None] = lambda _view: None
     clear_down: Callable[[], None] = lambda: None
     journey_ended: Callable[[], None] = lambda: None
+    pickup_show: Callable[[PickupView], None] = lambda _view: None
+    pickup_clear_down: Callable[[], None] = lambda: None
 
 
 @dataclass
@@ -158,6 +173,9 @@ class TerminalServices:
     hall_worker: ThreadPoolExecutor
     ui: UiHooks
     voice: object | None = None  # devices.voice.SpokenPrompts when enabled
+    pickup: PickupRuntime | None = None
+    front_door: FrontDoorDispatch | None = None
+    pickup_worker: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
         """From the first frame: devices, the link to the hall, start-up reconciliation."""
@@ -166,6 +184,12 @@ class TerminalServices:
         self.worker.submit(self._reconcile_doors)
         for event_type in APPLY_EVENTS:
             self.bridge.subscribe(event_type, self.runtime.handle)
+        if self.pickup is not None:
+            for event_type in PICKUP_EVENTS:
+                self.bridge.subscribe(event_type, self.pickup.handle)
+        if self.front_door is not None:
+            for event_type in FRONT_DOOR_EVENTS:
+                self.bridge.subscribe(event_type, self.front_door.handle)
         self.bridge.subscribe(CatalogUpdated, self._catalog_updated)
 
     def stop(self) -> None:
@@ -174,6 +198,8 @@ class TerminalServices:
         self.hall.stop()
         self.devices.stop()
         self.worker.shutdown(wait=True, cancel_futures=False)
+        if self.pickup_worker is not None:
+            self.pickup_worker.shutdown(wait=True, cancel_futures=False)
         self.hall_worker.shutdown(wait=False, cancel_futures=True)
 
     def sweep_reservations(self) -> None:
@@ -264,6 +290,20 @@ def build_terminal_services(
         on_clear_down=lambda: ui.clear_down(),
         on_journey_ended=lambda: ui.journey_ended(),
     )
+    pickup_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pickup")
+    pickup, desk = build_pickup(
+        settings, database, compartments, hall, devices, bridge, session, ui, pickup_worker
+    )
+    front_door = FrontDoorDispatch(
+        FrontDoor(
+            courier_for_id_hash=lambda sha: _courier_card(hall, sha),
+            results_waiting_for=desk.results_waiting_for,
+        ),
+        worker=pickup_worker.submit,
+        post=bridge.call_soon,
+        idle=lambda: not runtime.active and not pickup.active,
+        start_pickup=pickup.start_with,
+    )
     return TerminalServices(
         settings,
         database,
@@ -277,7 +317,63 @@ def build_terminal_services(
         hall_worker,
         ui,
         voice,
+        pickup,
+        front_door,
+        pickup_worker,
     )
+
+
+def build_pickup(
+    settings: Settings,
+    database: Database,
+    compartments: CompartmentService,
+    hall: HallLink,
+    devices: DeviceSet,
+    bridge: UiEventBridge,
+    session: CitizenSession,
+    ui: UiHooks,
+    worker: ThreadPoolExecutor,
+) -> tuple[PickupRuntime, PickupDesk]:
+    """The pickup journey: its desk over the compartments, the keypad guard and the QR key."""
+    chosen = settings.pickup
+    desk = PickupDesk(
+        compartments,
+        database,
+        hall.outbox,
+        KeypadGuard(
+            database,
+            utc_now,
+            GuardSettings(
+                chosen.wrong_code_limit, chosen.wrong_code_window_s, chosen.keypad_lock_s
+            ),
+        ),
+        TerminalKeyStore(database).pickup_qr_key,
+        wall_clock=utc_now,
+        alerts=bridge.post,
+    )
+    flow = PickupFlow(
+        clock=time.monotonic,
+        wall_clock=utc_now,
+        hotline=settings.terminal.hotline,
+        settings=PickupFlowSettings(ask_again_s=chosen.ask_again_s),
+    )
+    runtime = PickupRuntime(
+        flow,
+        PickupServices(desk, code_readers=CodeReaderSwitch(devices.camera, devices.scanner)),
+        worker=worker,
+        post=bridge.call_soon,
+        publish=lambda view: ui.pickup_show(view),
+        language=lambda: session.language,
+        on_clear_down=lambda: ui.pickup_clear_down(),
+        on_journey_ended=lambda: ui.journey_ended(),
+    )
+    return runtime, desk
+
+
+def _courier_card(hall: HallLink, id_number_sha256: str) -> str | None:
+    roster = hall.roster.current()
+    courier = None if roster is None else roster.courier_by_id_hash(id_number_sha256)
+    return None if courier is None else courier.card_id
 
 
 def build_voice(settings: Settings, folder: Path, bridge: UiEventBridge) -> object | None:
@@ -296,7 +392,7 @@ def build_voice(settings: Settings, folder: Path, bridge: UiEventBridge) -> obje
         max_cached_files=voice.max_cached_files,
     )
     prompts: list[Prompt] = []
-    for key in voice_keys():
+    for key in [*voice_keys(), *pickup_voice_keys()]:
         for language in ("zh-CN", "en"):
             try:
                 prompts.append(Prompt(key, tr(key, language), language))

@@ -51,10 +51,24 @@ class ShellParts:
     kiosk_mode: bool
     font_path: str | None
     apply: ApplyControls | None = None  # the apply journey's runtime; None: not offered here
+    pickup: PickupControls | None = None  # the pickup journey's runtime; None: not offered here
 
 
 class ApplyControls(Protocol):
     """The part of kiosk.apply.runtime.ApplyRuntime the shell drives."""
+
+    @property
+    def active(self) -> bool: ...
+
+    def start(self) -> None: ...
+
+    def abandon(self) -> None: ...
+
+    def refresh_view(self) -> None: ...
+
+
+class PickupControls(Protocol):
+    """The part of kiosk.pickup.runtime.PickupRuntime the shell drives."""
 
     @property
     def active(self) -> bool: ...
@@ -110,9 +124,9 @@ class ShellPresenter:
         self._refresh_journey()
 
     def _refresh_journey(self) -> None:
-        journey = self._parts.apply
-        if journey is not None and journey.active:
-            journey.refresh_view()
+        for journey in (self._parts.apply, self._parts.pickup):
+            if journey is not None and journey.active:
+                journey.refresh_view()
 
     def open_help(self) -> None:
         self._help.open(animation=False)
@@ -123,6 +137,9 @@ class ShellPresenter:
     def start_service(self, kind: ServiceKind) -> None:
         if kind == "apply" and self._parts.apply is not None:
             self._parts.apply.start()  # its first view switches to the identify screen
+            return
+        if kind == "collect" and self._parts.pickup is not None:
+            self._parts.pickup.start()  # its first view switches to the pickup start screen
             return
         self._service = kind
         self._screens.current = service_start_screen.NAME
@@ -148,9 +165,9 @@ class ShellPresenter:
         self._idle_status = status
         if isinstance(status, IdleExpired):
             self._help.dismiss(animation=False)
-            journey = self._parts.apply
-            if journey is not None and journey.active:
-                journey.abandon()  # the flow clears down and alerts staff if a door is open
+            for journey in (self._parts.apply, self._parts.pickup):
+                if journey is not None and journey.active:
+                    journey.abandon()  # the flow clears down and alerts staff if a door is open
             self._screens.current = attract_screen.NAME
         self._redraw()
 

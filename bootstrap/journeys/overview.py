@@ -105,9 +105,9 @@ def overview_journey(settings: Settings) -> Journey:
             Step(
                 name="start collecting",
                 shot="13-service-collect",
-                expect="the collect screen is shown",
+                expect="the pickup screen is shown: scan, type the code or tap the card",
                 touch="attract/collect_button",
-                until=showing("service_start"),
+                until=showing("pickup_start"),
             ),
         ),
     )
