@@ -341,7 +341,6 @@ def _delivery(d: Mapping[str, Any]) -> DeliveryTask:
         description_zh=str(description.get("zh", "")),
         description_en=str(description.get("en", "")),
         outcome=str(d["outcome"]),
-        pickup_code_sha256=str(d["pickup_code_sha256"]),
         applicant_id_number_sha256=str(d["applicant_id_number_sha256"]),
         compartment=d.get("compartment"),
         pickup_deadline=d.get("pickup_deadline"),

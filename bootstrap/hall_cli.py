@@ -33,13 +33,14 @@ def _db_url(args: argparse.Namespace) -> str:
     return str(args.db or os.environ.get(DB_ENV_VAR) or default_db_url())
 
 
-def _service(args: argparse.Namespace, public_url: str | None = None) -> HallService:
+def _service(
+    args: argparse.Namespace, public_url: str | None = None, **settings: Any
+) -> HallService:
     from service_hall.service import HallConfig, HallService
 
-    config = HallConfig(db_url=_db_url(args))
     if public_url:
-        config = HallConfig(db_url=config.db_url, public_base_url=public_url)
-    return HallService(config)
+        settings["public_base_url"] = public_url
+    return HallService(HallConfig(db_url=_db_url(args), **settings))
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -55,7 +56,7 @@ def _serve(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     port = sock.getsockname()[1]
     url = f"http://{args.host}:{port}"
-    service = _service(args, args.public_url or url)
+    service = _service(args, args.public_url or url, reminder_before_h=args.reminder_before_h)
     # Tests that start the hall as a subprocess with --port 0 read this line to find it.
     print(
         f"service hall listening on {url} (database {_redact(service.config.db_url)})", flush=True
@@ -79,7 +80,12 @@ def _seed(args: argparse.Namespace) -> int:
     from service_hall.seed import seed
 
     service = _service(args)
-    report = seed(service, staff_password=args.staff_password, courier_pin=args.courier_pin)
+    report = seed(
+        service,
+        staff_password=args.staff_password,
+        courier_pin=args.courier_pin,
+        agent_pin=args.agent_pin,
+    )
     print(f"catalog version {service.catalog_version()}")
     if report.kiosk_token:
         print(f"kiosk {report.kiosk_id} token: {report.kiosk_token}")
@@ -87,6 +93,9 @@ def _seed(args: argparse.Namespace) -> int:
         print(f"kiosk {report.kiosk_id} already registered (new token: kiosk hall add-kiosk)")
     if report.courier_pin:
         print(f"courier card {report.courier_card} PIN: {report.courier_pin}")
+    print(f"courier {report.courier_card} also signs in with ID card {report.courier_id_number}")
+    if report.agent_pin:
+        print(f"village agent card {report.agent_card} PIN: {report.agent_pin}")
     if report.staff_password:
         print(f"staff user {report.staff_user} password: {report.staff_password}")
     print(f"sample citizen ID number (with e-licences): {report.citizen_id_number}")
@@ -108,7 +117,9 @@ def _add_courier(args: argparse.Namespace) -> int:
 
     service = _service(args)
     try:
-        service.add_courier(args.card_id, args.name, args.pin, args.role, args.kiosk or [])
+        service.add_courier(
+            args.card_id, args.name, args.pin, args.role, args.kiosk or [], args.id_number
+        )
     except HallError as err:
         print(f"kiosk hall: {err.message}", file=sys.stderr)
         return EXIT_USAGE
@@ -153,11 +164,21 @@ def register(commands: Any, add_config_argument: Callable[[argparse.ArgumentPars
     serve.add_argument(
         "--public-url", metavar="URL", help="base of payment links (default: the listen URL)"
     )
+    serve.add_argument(
+        "--reminder-before-h",
+        type=float,
+        default=24.0,
+        metavar="HOURS",
+        help="text a reminder this long before a result's pickup deadline (default 24)",
+    )
     serve.set_defaults(handler=_serve)
 
     seed = with_db(sub.add_parser("seed", help="sample catalog, demo kiosk, courier, staff user"))
     seed.add_argument("--staff-password", metavar="TEXT", help="default: random, printed")
     seed.add_argument("--courier-pin", metavar="DIGITS", help="default: random, printed")
+    seed.add_argument(
+        "--agent-pin", metavar="DIGITS", help="village agent C-0002 (default: random, printed)"
+    )
     seed.set_defaults(handler=_seed)
 
     add_kiosk = with_db(sub.add_parser("add-kiosk", help="register a kiosk and print its token"))
@@ -174,6 +195,11 @@ def register(commands: Any, add_config_argument: Callable[[argparse.ArgumentPars
     courier.add_argument("name")
     courier.add_argument("--pin", required=True, help="4 to 8 digits")
     courier.add_argument("--role", choices=("courier", "village_agent"), default="courier")
+    courier.add_argument(
+        "--id-number",
+        metavar="ID",
+        help="their resident ID number, so their own ID card signs them in (only a hash is kept)",
+    )
     courier.add_argument(
         "--kiosk", action="append", metavar="ID", help="limit to this kiosk (repeatable)"
     )

@@ -38,7 +38,7 @@ def _describe_validation(err: RequestValidationError) -> str:
 def create_app(service: HallService) -> FastAPI:
     app = FastAPI(
         title="Service hall API",
-        version="1.1.0",
+        version="1.2.0",
         description=DESCRIPTION,
         docs_url="/docs",
         redoc_url=None,

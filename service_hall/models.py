@@ -82,6 +82,10 @@ class Submission(Base):
     decision: Mapped[str | None] = mapped_column(String(10))
     decision_reason: Mapped[str | None] = mapped_column(Text)
     deposit_compartment: Mapped[str | None] = mapped_column(String(40))
+    # A village agent who submitted on the citizen's behalf (a village_agent of the roster).
+    agent_card_id: Mapped[str | None] = mapped_column(String(64))
+    agent_name: Mapped[str | None] = mapped_column(String(100))
+    seal: Mapped[str | None] = mapped_column(String(64))  # the bag's seal, scanned at collection
 
 
 class SubmissionEvent(Base):
@@ -137,6 +141,8 @@ class Courier(Base):
     pin_hash: Mapped[str] = mapped_column(String(200))
     kiosk_ids: Mapped[list[str]] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(default=True)
+    # hex SHA-256 of the upper-case resident ID number: the courier's own ID card signs them in
+    id_number_sha256: Mapped[str | None] = mapped_column(String(64))
 
 
 class DeliveryTask(Base):
@@ -147,11 +153,17 @@ class DeliveryTask(Base):
     status: Mapped[str] = mapped_column(String(20))
     description_zh: Mapped[str] = mapped_column(Text)
     description_en: Mapped[str] = mapped_column(Text)
+    # sha256("<task id>:<code>") of the code the terminal made at loading; "" until loaded.
+    # (Halls before 1.2 also had pending_pickup_code, which is no longer written.)
     pickup_code_hash: Mapped[str] = mapped_column(String(64))
-    pending_pickup_code: Mapped[str | None] = mapped_column(String(12))
     compartment: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime]
     pickup_deadline: Mapped[datetime | None]
+    # sha256 of the terminal-signed QR text, so /p/{qr} shows only QR codes of real parcels
+    pickup_qr_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    loaded_at: Mapped[datetime | None]
+    # when the reminder SMS was queued, or when loading made it needless; set once, atomically
+    reminder_queued_at: Mapped[datetime | None]
 
 
 class ELicence(Base):

@@ -20,7 +20,9 @@ EVENT_TYPES = (
     "returned",
     "door_alarm",
     "receipt_sms",
+    "pickup_not_taken",
 )
+PICKUP_METHODS = ("qr", "code", "id_card")
 MAX_SUBMISSIONS_PER_BATCH = 100
 FormValue = str | int | float | bool | None
 
@@ -153,6 +155,15 @@ class SubmissionIn(_Strict):
     elicence_ids: list[str] = Field(default_factory=list, max_length=20)
     reused_ecopy_ids: list[str] = Field(default_factory=list, max_length=20)
     draft: bool = Field(False, description="true keeps it a draft until POST …/submit")
+    agent_card_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="a village agent (roster role village_agent) submitting for the citizen",
+    )
+    agent_name: str | None = Field(
+        None, min_length=1, max_length=100, description="the agent's name as on the receipt"
+    )
 
 
 class HistoryOut(BaseModel):
@@ -201,6 +212,8 @@ class SubmissionOut(BaseModel):
     submitted_at: str | None
     due_at: str | None
     decision_reason: str | None
+    agent_card_id: str | None = None
+    agent_name: str | None = None
     elicence_ids: list[str]
     reused_ecopy_ids: list[str]
     ecopies: list[ECopyOut]
@@ -250,6 +263,7 @@ class EventIn(_Strict):
         "returned",
         "door_alarm",
         "receipt_sms",
+        "pickup_not_taken",
     ]
     occurred_at: datetime
     submission_id: str | None = Field(None, max_length=32)
@@ -257,6 +271,23 @@ class EventIn(_Strict):
     courier_card_id: str | None = Field(None, max_length=64)
     detail: str | None = Field(
         None, max_length=1000, description="door_alarm: what happened; receipt_sms: the text"
+    )
+    seal: str | None = Field(
+        None, max_length=64, description="collected: the bag's seal barcode, as scanned"
+    )
+    method: Literal["qr", "code", "id_card"] | None = Field(
+        None, description="picked_up: how the citizen proved the parcel was theirs"
+    )
+    pickup_code: str | None = Field(
+        None,
+        max_length=8,
+        description="result_loaded: the 8-digit code the terminal made (the hall keeps a hash)",
+    )
+    pickup_qr: str | None = Field(
+        None, max_length=200, description="result_loaded: the terminal-signed QR text (GZPK1.…)"
+    )
+    pickup_deadline: datetime | None = Field(
+        None, description="result_loaded: until when the result waits in the compartment"
     )
 
 
@@ -283,6 +314,9 @@ class RosterCourierOut(BaseModel):
     name: str
     role: Literal["courier", "village_agent"]
     pin_hash: str
+    id_number_sha256: str | None = Field(
+        None, description="hex SHA-256 of the upper-case ID number, or null (badge only)"
+    )
 
 
 class RosterDocumentOut(BaseModel):
@@ -317,7 +351,6 @@ class DeliveryTaskOut(BaseModel):
     status: Literal["pending", "loaded", "picked_up", "returned"]
     description: Bilingual
     outcome: Literal["approved", "rejected"]
-    pickup_code_sha256: str
     applicant_id_number_sha256: str
     compartment: str | None
     pickup_deadline: str | None

@@ -63,12 +63,12 @@ def verify_secret(secret: str, encoded: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
-def new_pickup_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
-
-
 def pickup_code_hash(task_id: str, code: str) -> str:
-    """Salted with the task id so equal codes on two parcels do not look alike."""
+    """Salted with the task id so equal codes on two parcels do not look alike.
+
+    The code itself is made by the terminal (it checks it, offline); the hall keeps this hash
+    only so staff can confirm a code a citizen reads out at the counter.
+    """
     return hashlib.sha256(f"{task_id}:{code}".encode()).hexdigest()
 
 

@@ -1,4 +1,5 @@
-"""Sample data for the demo: a kiosk, a courier, a staff account and a citizen with e-licences.
+"""Sample data for the demo: a kiosk, a courier, a village agent, a staff account and a citizen
+with e-licences.
 
 The sample citizens live in Cili county (administrative code 430821); their ID numbers carry
 valid check characters so they pass the same validation as real cards.
@@ -15,6 +16,9 @@ from .validation import id_check_char
 DEMO_KIOSK_ID = "demo-0001"
 DEMO_KIOSK_NAME = "慈利县零阳街道24小时政务自助服务站"
 DEMO_COURIER_CARD = "C-0001"
+DEMO_COURIER_NAME = "王师傅"
+DEMO_AGENT_CARD = "C-0002"
+DEMO_AGENT_NAME = "李主任"  # the village committee's director, who submits for elderly villagers
 
 
 def sample_id_number(first17: str) -> str:
@@ -25,6 +29,8 @@ def sample_id_number(first17: str) -> str:
 CITIZEN_ZHANG = sample_id_number("43082119850312002")
 CITIZEN_ZHANG_PHONE = "13800138000"  # her verified mobile on file (pre-filled at the kiosk)
 CITIZEN_LI = sample_id_number("43082119700621001")
+# 王师傅's own ID card signs him in at the terminal, like his courier badge does.
+COURIER_WANG_ID = sample_id_number("43082119790808003")
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,9 @@ class SeedReport:
     kiosk_token: str | None
     courier_card: str
     courier_pin: str | None
+    courier_id_number: str
+    agent_card: str
+    agent_pin: str | None
     staff_user: str
     staff_password: str | None
     citizen_id_number: str
@@ -44,6 +53,7 @@ def seed(
     kiosk_id: str = DEMO_KIOSK_ID,
     staff_password: str | None = None,
     courier_pin: str | None = None,
+    agent_pin: str | None = None,
 ) -> SeedReport:
     """Idempotent: an existing kiosk keeps its token and existing people keep their secrets."""
     existing = {k.id for k in service.kiosks()}
@@ -53,14 +63,33 @@ def seed(
     pin = None
     if not service.has_courier(DEMO_COURIER_CARD) or courier_pin:
         pin = courier_pin or f"{secrets.randbelow(10**6):06d}"
-        service.add_courier(DEMO_COURIER_CARD, "王师傅", pin, "courier")
+        service.add_courier(
+            DEMO_COURIER_CARD, DEMO_COURIER_NAME, pin, "courier", id_number=COURIER_WANG_ID
+        )
+    else:  # a hall seeded before couriers signed in by ID card
+        service.set_courier_id_number(DEMO_COURIER_CARD, COURIER_WANG_ID)
+    new_agent_pin = None
+    if not service.has_courier(DEMO_AGENT_CARD) or agent_pin:
+        new_agent_pin = agent_pin or f"{secrets.randbelow(10**6):06d}"
+        service.add_courier(DEMO_AGENT_CARD, DEMO_AGENT_NAME, new_agent_pin, "village_agent")
     password = None
     if not service.has_staff("admin") or staff_password:
         password = staff_password or secrets.token_urlsafe(9)
         service.add_staff("admin", password, "值班员")
     _sample_elicences(service)
     service.set_citizen_phone(CITIZEN_ZHANG, CITIZEN_ZHANG_PHONE)
-    return SeedReport(kiosk_id, token, DEMO_COURIER_CARD, pin, "admin", password, CITIZEN_ZHANG)
+    return SeedReport(
+        kiosk_id=kiosk_id,
+        kiosk_token=token,
+        courier_card=DEMO_COURIER_CARD,
+        courier_pin=pin,
+        courier_id_number=COURIER_WANG_ID,
+        agent_card=DEMO_AGENT_CARD,
+        agent_pin=new_agent_pin,
+        staff_user="admin",
+        staff_password=password,
+        citizen_id_number=CITIZEN_ZHANG,
+    )
 
 
 def _sample_elicences(service: HallService) -> None:

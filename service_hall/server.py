@@ -37,6 +37,7 @@ def _uvicorn(service: HallService) -> uvicorn.Server:
 
 
 def serve_forever(service: HallService, sock: socket.socket) -> None:
+    service.start_notifications()  # queued SMS and pickup reminders go out while serving
     _uvicorn(service).run(sockets=[sock])
 
 
@@ -54,6 +55,7 @@ class HallServer:
         )
 
     def start(self, timeout_s: float = 20.0) -> HallServer:
+        self.service.start_notifications()
         self._thread.start()
         deadline = time.monotonic() + timeout_s
         while not self._server.started:

@@ -7,18 +7,21 @@ and leave a SubmissionEvent, so the history is complete whoever caused the step.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import re
 import secrets
 import statistics
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any, Literal, cast
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import CursorResult, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -61,7 +64,6 @@ from .secrets_hashing import (
     hash_secret,
     id_number_hash,
     new_kiosk_token,
-    new_pickup_code,
     pickup_code_hash,
     token_hash,
     verify_secret,
@@ -83,6 +85,17 @@ MAGIC = {
 }
 ROLES = ("courier", "village_agent")
 SMS_SIGN = "【政务服务】"  # the sender's signature every government SMS starts with
+CHINA_TIME = timezone(timedelta(hours=8), "CST")  # dates in SMS are the citizen's dates
+# The terminal-signed pickup QR (docs/adr/0016): GZPK1.<parcel>.<code>.<expires unix>.<tag>.
+# Only its shape is checked here; the terminal alone holds the key that makes the tag.
+PICKUP_QR = re.compile(
+    r"^GZPK1\.[A-Za-z0-9_-]{1,64}\.([0-9]{8})\.[1-9][0-9]{0,11}\.[A-Za-z0-9_-]{22}$"
+)
+PICKUP_CODE = re.compile(r"^[0-9]{8}$")
+SEAL = re.compile(r"^[\x21-\x7e]{1,64}$")  # printable ASCII, no spaces: what a seal barcode holds
+# Event fields added in 1.2. Left out of an event's idempotency hash while null, so an event
+# recorded by an older hall, sent again after the upgrade, is still recognised as the same.
+EVENT_FIELDS_1_2 = ("seal", "method", "pickup_code", "pickup_qr", "pickup_deadline")
 
 
 def utc_now() -> datetime:
@@ -97,7 +110,12 @@ class HallConfig:
     allowed_content_types: tuple[str, ...] = tuple(MAGIC)
     ecopy_valid_days: int = 180
     roster_valid_hours: int = 72
-    pickup_days: int = 7
+    # The terminal sets each result's pickup deadline ([pickup] keep_days there); the hall
+    # refuses one further out than this, which could only be a terminal's clock or config gone
+    # wrong.
+    max_pickup_days: int = 90
+    reminder_before_h: float = 24.0  # the reminder SMS goes this long before the deadline
+    reminder_check_s: float = 60.0  # how often the notifications thread looks for reminders due
     session_hours: int = 8
     # "background": a thread sends queued SMS after the request (kiosks never wait on the SMS
     # gateway); "inline": sent before the call returns (one-off scripts).
@@ -120,7 +138,8 @@ class HallService:
         create_schema(self.engine)
         self._sessions = session_factory(self.engine)
         self._sms_lock = threading.Lock()
-        self._sms_dispatcher = SmsDispatcher(self.dispatch_sms, retry_s=self.config.sms_retry_s)
+        self._next_reminder_check = 0.0
+        self._sms_dispatcher = SmsDispatcher(self._notify, retry_s=self.config.sms_retry_s)
         if self.payments is None:
             self.payments = StaffMarksPaid(self.config.public_base_url)
         with self.session() as session:
@@ -367,6 +386,7 @@ class HallService:
         for ecopy_id in body.reused_ecopy_ids:
             if self._reusable_ecopy(session, ecopy_id, id_number, now) is None:
                 raise InvalidInput(f"E-copy '{ecopy_id}' is not a valid earlier e-copy of theirs.")
+        self._check_agent(session, kiosk_id, body)
         submission_id = uuid.uuid4().hex
         fee = sum(int(item["fee_fen"]) for item in items)
         days = max(int(item["promised_working_days"]) for item in items)
@@ -395,6 +415,8 @@ class HallService:
             decision=None,
             decision_reason=None,
             deposit_compartment=None,
+            agent_card_id=body.agent_card_id,
+            agent_name=body.agent_name,
         )
         created = SubmissionEvent(
             submission_id=submission_id,
@@ -403,7 +425,11 @@ class HallService:
             to_status=status.value,
             actor=f"kiosk:{kiosk_id}",
             at=now,
-            note=None,
+            note=(
+                None
+                if body.agent_card_id is None
+                else f"submitted by village agent {body.agent_name} ({body.agent_card_id})"
+            ),
         )
         dependents: list[Any] = [created]
         order: PaymentOrder | None = None
@@ -424,6 +450,35 @@ class HallService:
         if not body.draft:
             dependents.append(self._submitted_sms(row))
         return row, dependents, self._submission_answer(row, [], [created], order)
+
+    @staticmethod
+    def _check_agent(session: Session, kiosk_id: str, body: SubmissionIn) -> None:
+        """An agent on a submission must be a village agent this kiosk's roster lists.
+
+        The terminal checked the agent's card and PIN against its signed copy of that roster;
+        the hall checks again, so a submission never names an agent it did not authorise.
+        """
+        if body.agent_card_id is None and body.agent_name is None:
+            return
+        if body.agent_card_id is None or body.agent_name is None:
+            raise InvalidInput(
+                "A submission made by a village agent needs both agent_card_id and agent_name."
+            )
+        agent = session.get(Courier, body.agent_card_id)
+        if (
+            agent is None
+            or not agent.active
+            or (agent.kiosk_ids and kiosk_id not in agent.kiosk_ids)
+        ):
+            raise InvalidInput(
+                f"Card '{body.agent_card_id}' is not on this kiosk's roster; the agent's card "
+                "must be registered with 'kiosk hall add-courier --role village_agent'."
+            )
+        if agent.role != "village_agent":
+            raise InvalidInput(
+                f"Card '{body.agent_card_id}' belongs to a {agent.role}, not a village agent; "
+                "only village agents may submit on a citizen's behalf."
+            )
 
     def _queue_receipt_sms(
         self, session: Session, row: Submission, text: str, actor: str, at: datetime
@@ -531,6 +586,8 @@ class HallService:
             "submitted_at": utc(row.submitted_at),
             "due_at": utc(row.due_at),
             "decision_reason": row.decision_reason,
+            "agent_card_id": row.agent_card_id,
+            "agent_name": row.agent_name,
             "elicence_ids": row.elicence_ids,
             "reused_ecopy_ids": row.reused_ecopy_ids,
             "ecopies": [self._ecopy_out(e) for e in ecopies],
@@ -855,8 +912,13 @@ class HallService:
         return results
 
     def _apply_event(self, kiosk_id: str, event: EventIn) -> dict[str, Any]:
-        payload = event.model_dump(mode="json")
+        unset = {name for name in EVENT_FIELDS_1_2 if getattr(event, name) is None}
+        payload = event.model_dump(mode="json", exclude=unset)
         body_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+        # The plain pickup code (also inside the QR) is used once, for the SMS, and never stored.
+        for secret in ("pickup_code", "pickup_qr"):
+            if payload.get(secret) is not None:
+                payload[secret] = "(not stored)"
         with self.session() as session:
             seen = session.get(KioskEvent, (kiosk_id, event.event_id))
             if seen is not None:
@@ -913,6 +975,7 @@ class HallService:
         actor = f"kiosk:{kiosk_id}"
         if event.courier_card_id:
             actor = f"courier:{event.courier_card_id}@kiosk:{kiosk_id}"
+        _check_event_fields(event)
         if event.type == "door_alarm":
             session.add(
                 KioskAlert(
@@ -933,37 +996,22 @@ class HallService:
             self._step(session, row, Step.DEPOSITED, actor, at, note)
             row.deposit_compartment = event.compartment
         elif event.type == "collected":
+            if event.seal is not None:
+                note = ", ".join(filter(None, [note, f"seal {event.seal}"]))
             self._step(session, row, Step.COLLECTED, actor, at, note)
+            row.seal = event.seal
         elif event.type == "result_loaded":
-            if task is None or task.status != "pending" or row.status != Status.RESULT_READY:
-                raise Conflict("There is no result waiting to be loaded for this submission.")
-            task.status, task.compartment = "loaded", event.compartment
-            task.pickup_deadline = at + timedelta(days=self.config.pickup_days)
-            session.add(
-                SubmissionEvent(
-                    submission_id=row.id,
-                    step="result_loaded",
-                    from_status=row.status,
-                    to_status=row.status,
-                    actor=actor,
-                    at=at,
-                    note=note,
-                )
-            )
-            code, task.pending_pickup_code = task.pending_pickup_code, None
-            self._queue_sms(
-                session,
-                row,
-                "pickup_code",
-                f"【政务服务】您的办件{row.tracking_number}的办理结果已放入自助柜，取件码{code}，"
-                f"请于{task.pickup_deadline:%Y-%m-%d}前凭取件码或身份证领取。",
-            )
+            return self._result_loaded(session, row, task, event, actor, at, note)
         elif event.type == "receipt_sms":
             return self._queue_receipt_sms(session, row, event.detail or "", actor, at)
         elif event.type == "picked_up":
+            if event.method is not None:
+                note = ", ".join(filter(None, [note, f"by {event.method}"]))
             self._step(session, row, Step.PICKED_UP, actor, at, note)
             if task is not None:
                 task.status = "picked_up"
+        elif event.type == "pickup_not_taken":
+            return self._pickup_not_taken(session, kiosk_id, row, task, event, actor, at)
         elif event.type == "returned":
             self._step(session, row, Step.RETURNED, actor, at, note)
             if task is not None:
@@ -977,16 +1025,169 @@ class HallService:
             )
         return f"Submission {row.tracking_number} is now '{row.status}'."
 
+    def _result_loaded(
+        self,
+        session: Session,
+        row: Submission,
+        task: DeliveryTask | None,
+        event: EventIn,
+        actor: str,
+        at: datetime,
+        note: str | None,
+    ) -> str:
+        """The terminal stored the result and made its pickup code: keep a hash, text the code."""
+        if task is None or task.status != "pending" or row.status != Status.RESULT_READY:
+            raise Conflict("There is no result waiting to be loaded for this submission.")
+        code, qr, deadline = event.pickup_code, event.pickup_qr, event.pickup_deadline
+        if code is None or deadline is None:
+            raise InvalidInput(
+                "A 'result_loaded' event needs pickup_code (the 8 digits the terminal made) and "
+                "pickup_deadline; this terminal's software predates codes made on the terminal."
+            )
+        deadline = _naive_utc(deadline)
+        if deadline <= at:
+            raise InvalidInput("pickup_deadline lies before the result was loaded.")
+        if deadline > at + timedelta(days=self.config.max_pickup_days):
+            raise InvalidInput(
+                f"pickup_deadline is more than {self.config.max_pickup_days} days after loading; "
+                "check the terminal's clock and its [pickup] keep_days."
+            )
+        task.status, task.compartment = "loaded", event.compartment
+        task.pickup_deadline, task.loaded_at = deadline, at
+        task.pickup_code_hash = pickup_code_hash(task.id, code)
+        task.pickup_qr_sha256 = None if qr is None else hashlib.sha256(qr.encode()).hexdigest()
+        if deadline - timedelta(hours=self.config.reminder_before_h) <= at:
+            # Already inside the reminder window: the code SMS itself is the reminder.
+            task.reminder_queued_at = at
+        session.add(
+            SubmissionEvent(
+                submission_id=row.id,
+                step="result_loaded",
+                from_status=row.status,
+                to_status=row.status,
+                actor=actor,
+                at=at,
+                note=note,
+            )
+        )
+        local_deadline = deadline.replace(tzinfo=UTC).astimezone(CHINA_TIME)
+        text = (
+            f"{SMS_SIGN}您的办件{row.tracking_number}的办理结果已放入自助柜，取件码{code}，"
+            f"请于{local_deadline:%Y-%m-%d %H:%M}前凭取件码、二维码或身份证领取。"
+        )
+        if qr is not None:
+            text += f"二维码：{self.pickup_link(qr)}"
+        self._queue_sms(session, row, "pickup_code", text)
+        return f"Submission {row.tracking_number}: result loaded, pickup code SMS queued."
+
+    def _pickup_not_taken(
+        self,
+        session: Session,
+        kiosk_id: str,
+        row: Submission,
+        task: DeliveryTask | None,
+        event: EventIn,
+        actor: str,
+        at: datetime,
+    ) -> str:
+        """The door opened for the citizen and closed with the result still inside, twice.
+
+        Nothing changes hands: the result stays loaded (and can be collected again until its
+        deadline); staff see the step in the history and an alert on the statistics page.
+        """
+        if task is None or task.status != "loaded" or row.status != Status.RESULT_READY:
+            raise Conflict("No result of this submission is waiting in a compartment.")
+        where = event.compartment or task.compartment or "?"
+        note = f"compartment {where}: the door closed with the result still inside"
+        if event.method is not None:
+            note += f" (opened by {event.method})"
+        session.add(
+            SubmissionEvent(
+                submission_id=row.id,
+                step="pickup_not_taken",
+                from_status=row.status,
+                to_status=row.status,
+                actor=actor,
+                at=at,
+                note=note,
+            )
+        )
+        session.add(
+            KioskAlert(
+                kiosk_id=kiosk_id,
+                kind="pickup_not_taken",
+                compartment=where,
+                detail=f"{row.tracking_number}: result not taken out after the door opened",
+                at=at,
+            )
+        )
+        return f"Submission {row.tracking_number}: recorded that the result was not taken."
+
+    def pickup_link(self, pickup_qr: str) -> str:
+        """Where the SMS sends the citizen's phone to show the QR at the terminal."""
+        return f"{self.config.public_base_url.rstrip('/')}/p/{pickup_qr}"
+
+    def pickup_code_matches(self, submission_id: str, code: str) -> bool:
+        """For staff at the counter: is this the code texted for that submission's result?"""
+        with self.session() as session:
+            task = session.scalar(
+                select(DeliveryTask).where(DeliveryTask.submission_id == submission_id)
+            )
+            if task is None or not task.pickup_code_hash:
+                return False
+            return hmac.compare_digest(task.pickup_code_hash, pickup_code_hash(task.id, code))
+
+    def pickup_page(self, pickup_qr: str) -> dict[str, Any] | None:
+        """What /p/{qr} shows; None for a QR the hall never texted (no QR for arbitrary text)."""
+        if PICKUP_QR.fullmatch(pickup_qr) is None:
+            return None
+        digest = hashlib.sha256(pickup_qr.encode()).hexdigest()
+        with self.session() as session:
+            found = session.execute(
+                select(DeliveryTask, Submission, Kiosk)
+                .join(Submission, Submission.id == DeliveryTask.submission_id)
+                .join(Kiosk, Kiosk.id == DeliveryTask.kiosk_id)
+                .where(DeliveryTask.pickup_qr_sha256 == digest)
+            ).first()
+            if found is None:
+                return None
+            task, row, kiosk = found
+            deadline = task.pickup_deadline
+            return {
+                "status": task.status,
+                "tracking_number": row.tracking_number,
+                "kiosk_name": kiosk.name,
+                "compartment": task.compartment,
+                "deadline": None
+                if deadline is None
+                else deadline.replace(tzinfo=UTC).astimezone(CHINA_TIME),
+                "expired": deadline is not None and deadline <= self.clock(),
+            }
+
     # ---- couriers and tasks --------------------------------------------------------------
 
     def add_courier(
-        self, card_id: str, name: str, pin: str, role: str, kiosk_ids: list[str] | None = None
+        self,
+        card_id: str,
+        name: str,
+        pin: str,
+        role: str,
+        kiosk_ids: list[str] | None = None,
+        id_number: str | None = None,
     ) -> None:
+        """Add a courier or village agent, or update one (a new PIN; an ID number if given).
+
+        `id_number` lets them sign in with their own resident ID card: only its hash goes into
+        the roster, the same hash a kiosk makes of a card it reads.
+        """
         if role not in ROLES:
             raise InvalidInput(f"A courier's role is one of {', '.join(ROLES)}, not '{role}'.")
         if not pin.isdigit() or not 4 <= len(pin) <= 8:
             raise InvalidInput("A courier PIN is 4 to 8 digits.")
+        id_hash = None if id_number is None else _courier_id_hash(id_number)
         with self.session() as session:
+            if id_hash is not None:
+                self._check_id_hash_free(session, card_id, id_hash)
             courier = session.get(Courier, card_id)
             if courier is None:
                 session.add(
@@ -996,14 +1197,48 @@ class HallService:
                         role=role,
                         pin_hash=hash_secret(pin),
                         kiosk_ids=list(kiosk_ids or []),
+                        id_number_sha256=id_hash,
                     )
                 )
             else:
                 courier.name, courier.role, courier.pin_hash = name, role, hash_secret(pin)
                 courier.kiosk_ids, courier.active = list(kiosk_ids or []), True
+                if id_hash is not None:
+                    courier.id_number_sha256 = id_hash
             state = session.get(HallState, 1)
             assert state is not None
             state.roster_version += 1
+
+    def set_courier_id_number(self, card_id: str, id_number: str) -> None:
+        """Give an existing courier card sign-in by ID card; the roster changes only if it did."""
+        id_hash = _courier_id_hash(id_number)
+        with self.session() as session:
+            courier = session.get(Courier, card_id)
+            if courier is None:
+                raise NotFound(
+                    f"No courier card '{card_id}'; add it with 'kiosk hall add-courier'."
+                )
+            if courier.id_number_sha256 == id_hash:
+                return
+            self._check_id_hash_free(session, card_id, id_hash)
+            courier.id_number_sha256 = id_hash
+            state = session.get(HallState, 1)
+            assert state is not None
+            state.roster_version += 1
+
+    @staticmethod
+    def _check_id_hash_free(session: Session, card_id: str, id_hash: str) -> None:
+        # One person, one courier card: a kiosk must know whose card an ID card signs in.
+        other = session.scalar(
+            select(Courier.card_id).where(
+                Courier.id_number_sha256 == id_hash, Courier.card_id != card_id
+            )
+        )
+        if other is not None:
+            raise Conflict(
+                f"This ID number already signs in courier card '{other}'; one person has one "
+                "courier card."
+            )
 
     def roster(self, kiosk_id: str) -> dict[str, Any]:
         now = self.clock().replace(microsecond=0)
@@ -1025,7 +1260,13 @@ class HallService:
                 "expires_at": utc(now + timedelta(hours=self.config.roster_valid_hours)),
                 "key_id": self.signer.key_id,
                 "couriers": [
-                    {"card_id": c.card_id, "name": c.name, "role": c.role, "pin_hash": c.pin_hash}
+                    {
+                        "card_id": c.card_id,
+                        "name": c.name,
+                        "role": c.role,
+                        "pin_hash": c.pin_hash,
+                        "id_number_sha256": c.id_number_sha256,
+                    }
                     for c in couriers
                 ],
             }
@@ -1101,7 +1342,6 @@ class HallService:
             "status": task.status,
             "description": {"zh": task.description_zh, "en": task.description_en},
             "outcome": "rejected" if _was_rejected(row) else "approved",
-            "pickup_code_sha256": task.pickup_code_hash,
             "applicant_id_number_sha256": id_number_hash(row.applicant_id_number),
             "compartment": task.compartment,
             "pickup_deadline": utc(task.pickup_deadline),
@@ -1159,7 +1399,6 @@ class HallService:
 
     def _create_delivery_task(self, session: Session, row: Submission, now: datetime) -> None:
         task_id = uuid.uuid4().hex
-        code = new_pickup_code()
         names = [catalog_mod.live_entry(session, "item", i) or {} for i in row.item_ids]
         rejected = _was_rejected(row)
         zh = "、".join(n.get("name", {}).get("zh", "") for n in names)
@@ -1175,8 +1414,7 @@ class HallService:
                     "Rejection notice and returned materials: " if rejected else "Result: "
                 )
                 + en,
-                pickup_code_hash=pickup_code_hash(task_id, code),
-                pending_pickup_code=code,
+                pickup_code_hash="",  # the terminal makes the code when it loads the result
                 created_at=now,
             )
         )
@@ -1233,9 +1471,74 @@ class HallService:
                 sent += 1
         return sent
 
-    def sms_outbox(self, limit: int = 200) -> list[dict[str, Any]]:
+    def start_notifications(self) -> None:
+        """Start the thread that sends queued SMS and queues reminders (a serving hall does)."""
+        if self.config.sms_dispatch == "background":
+            self._sms_dispatcher.wake()
+
+    def _notify(self) -> int:
+        """One round of the notifications thread: reminders when their check is due, then SMS."""
+        if time.monotonic() >= self._next_reminder_check:
+            self._next_reminder_check = time.monotonic() + self.config.reminder_check_s
+            self.queue_pickup_reminders()
+        return self.dispatch_sms()
+
+    def queue_pickup_reminders(self) -> int:
+        """Queue the reminder SMS of each loaded result whose deadline is near; how many.
+
+        A result gets one reminder at most, whoever calls this and however often: the task is
+        claimed by a conditional UPDATE in the same transaction as its SMS.
+        """
+        now = self.clock()
+        window = timedelta(hours=self.config.reminder_before_h)
+        queued = 0
         with self.session() as session:
-            rows = session.scalars(select(SmsMessage).order_by(SmsMessage.id.desc()).limit(limit))
+            due = session.execute(
+                select(DeliveryTask, Submission)
+                .join(Submission, Submission.id == DeliveryTask.submission_id)
+                .where(
+                    DeliveryTask.status == "loaded",
+                    DeliveryTask.reminder_queued_at.is_(None),
+                    DeliveryTask.pickup_deadline > now,
+                    DeliveryTask.pickup_deadline <= now + window,
+                )
+                .order_by(DeliveryTask.pickup_deadline)
+            ).all()
+            for task, row in due:
+                claim = update(DeliveryTask).where(
+                    DeliveryTask.id == task.id, DeliveryTask.reminder_queued_at.is_(None)
+                )
+                claimed = session.execute(
+                    claim.values(reminder_queued_at=now).execution_options(
+                        synchronize_session=False
+                    )
+                )
+                if cast(CursorResult[Any], claimed).rowcount != 1:
+                    continue
+                assert task.pickup_deadline is not None
+                deadline = task.pickup_deadline.replace(tzinfo=UTC).astimezone(CHINA_TIME)
+                self._queue_sms(
+                    session,
+                    row,
+                    "pickup_reminder",
+                    f"{SMS_SIGN}提醒：您的办件{row.tracking_number}的办理结果仍在自助柜中，"
+                    f"请于{deadline:%Y-%m-%d %H:%M}前凭取件码、二维码或身份证领取，"
+                    "逾期将退回政务服务中心。",
+                )
+                queued += 1
+        if queued:
+            self.sms_queued()
+        return queued
+
+    def sms_outbox(self, limit: int = 200, since: int = 0) -> list[dict[str, Any]]:
+        """Newest first; `since` leaves out messages up to that id (a cursor for pollers)."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(SmsMessage)
+                .where(SmsMessage.id > since)
+                .order_by(SmsMessage.id.desc())
+                .limit(limit)
+            )
             return [
                 {
                     "id": m.id,
@@ -1334,6 +1637,8 @@ class HallService:
                         "due_at": row.due_at,
                         "supervision": colour.value,
                         "fee_fen": row.fee_fen,
+                        "agent_name": row.agent_name,
+                        "agent_card_id": row.agent_card_id,
                     }
                 )
             return out
@@ -1349,12 +1654,15 @@ class HallService:
             )
             out["applicant_phone"] = row.applicant_phone
             out["forms"] = row.forms
+            out["seal"] = row.seal
             out["items"] = [
                 catalog_mod.live_entry(session, "item", i) or {"id": i, "name": {"zh": i, "en": i}}
                 for i in row.item_ids
             ]
             task = session.scalar(select(DeliveryTask).where(DeliveryTask.submission_id == row.id))
             out["task"] = None if task is None else self._task_out(task, row)
+            if task is not None:
+                out["task"]["reminder_queued_at"] = utc(task.reminder_queued_at)
             return out
 
     def stats(self, kiosk_id: str | None, days: int = 14) -> dict[str, Any]:
@@ -1422,10 +1730,59 @@ def _request_hash(body: SubmissionIn) -> str:
     Stored with every submission, so this exact form must never change (a replay after an
     upgrade would look like a reused key).
     """
+    # Fields added later are left out while unset, so the hash of an older request is unchanged.
+    unset = {name for name in ("agent_card_id", "agent_name") if getattr(body, name) is None}
     return hashlib.sha256(
-        json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()
+        json.dumps(body.model_dump(mode="json", exclude=unset), sort_keys=True).encode()
     ).hexdigest()
 
 
 def _was_rejected(row: Submission) -> bool:
     return row.decision == "rejected"
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    """The hall stores naive UTC; a time without a zone from a kiosk is taken as UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment
+
+
+def _check_event_fields(event: EventIn) -> None:
+    """Each 1.2 field belongs to one event type and has one form; anything else is refused
+    (with a sentence, as a rejected event) rather than silently dropped."""
+    owners = {
+        "seal": ("collected",),
+        "method": ("picked_up", "pickup_not_taken"),
+        "pickup_code": ("result_loaded",),
+        "pickup_qr": ("result_loaded",),
+        "pickup_deadline": ("result_loaded",),
+    }
+    for name, types in owners.items():
+        if getattr(event, name) is not None and event.type not in types:
+            raise InvalidInput(
+                f"'{name}' belongs to {' or '.join(types)} events, not '{event.type}'."
+            )
+    if event.seal is not None and SEAL.fullmatch(event.seal) is None:
+        raise InvalidInput(
+            "seal must be the seal barcode as scanned: 1 to 64 printable ASCII characters, "
+            "no spaces."
+        )
+    if event.pickup_code is not None and PICKUP_CODE.fullmatch(event.pickup_code) is None:
+        raise InvalidInput("pickup_code must be exactly 8 digits.")
+    if event.pickup_qr is not None:
+        shape = PICKUP_QR.fullmatch(event.pickup_qr)
+        if shape is None:
+            raise InvalidInput(
+                "pickup_qr is not a terminal-signed pickup QR "
+                "(GZPK1.<parcel>.<code>.<expires>.<signature>)."
+            )
+        if event.pickup_code is not None and shape.group(1) != event.pickup_code:
+            raise InvalidInput("pickup_qr carries another code than pickup_code.")
+
+
+def _courier_id_hash(id_number: str) -> str:
+    id_number = id_number.strip().upper()
+    if not is_valid_id_number(id_number):
+        raise InvalidInput("The courier's id_number is not a valid 18-digit resident ID number.")
+    return id_number_hash(id_number)

@@ -2,6 +2,7 @@
 
 Sessions live in the database (the cookie holds a random token, stored hashed), and every form
 carries the session's CSRF token, so a page elsewhere cannot make a logged-in browser approve.
+Also the citizen's pickup QR page (/p/{qr}), the link the pickup-code SMS carries.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import datetime
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -225,14 +226,83 @@ def sms_page(request: Request, service: Service, staff: Staff) -> Response:
 
 
 @router.get("/staff/api/sms")
-def sms_api(service: Service, staff: Staff) -> dict[str, Any]:
-    """The reference SMS sender's record, for tests and integrators (newest first)."""
-    return {"messages": service.sms_outbox()}
+def sms_api(
+    service: Service,
+    staff: Staff,
+    since: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> dict[str, Any]:
+    """The reference SMS sender's record, for tests and integrators (newest first).
+
+    `since` is the highest message id the caller has seen; only newer ones are listed.
+    """
+    return {"messages": service.sms_outbox(limit, since)}
+
+
+@router.get("/staff/api/session")
+def session_api(staff: Staff) -> dict[str, Any]:
+    """Who is logged in, and the CSRF token every form post of this session must carry.
+
+    Readable only with the session cookie and only same-origin (no CORS), so handing the token
+    out here gives a script nothing a page of the staff UI would not.
+    """
+    return {"username": staff.username, "csrf": staff.csrf_token}
+
+
+@router.get("/staff/api/submissions/{submission_id}")
+def submission_api(service: Service, staff: Staff, submission_id: str) -> dict[str, Any]:
+    """What the details page shows, as JSON (for the staff client and integrators)."""
+    detail = service.staff_detail(submission_id)  # NotFound: the hall's JSON 404
+    detail.pop("items", None)
+    return {
+        **detail,
+        "allowed_actions": [
+            action
+            for action, step in ACTIONS.items()
+            if step in allowed_steps(Status(detail["status"]))
+        ],
+    }
 
 
 @router.get("/staff/lookups", response_class=HTMLResponse)
 def lookups(request: Request, service: Service, staff: Staff) -> Response:
     return _render(request, "lookups.html", staff, rows=service.lookup_log())
+
+
+@router.get("/p/{pickup_qr}", response_class=HTMLResponse)
+def pickup_qr_page(request: Request, service: Service, pickup_qr: str) -> Response:
+    """The link in the pickup-code SMS: the citizen's phone shows the QR to the terminal.
+
+    Only QR texts the hall texted itself are drawn (never a QR of arbitrary text); the page is
+    not cached and sends no referrer, as the link is as good as the code.
+    """
+    found = service.pickup_page(pickup_qr)
+    if found is None:
+        response = _render(request, "pickup.html", None, found=None, svg="")
+        response.status_code = 404
+    else:
+        waiting = found["status"] == "loaded" and not found["expired"]
+        svg = qr_svg(pickup_qr) if waiting else ""
+        response = _render(request, "pickup.html", None, found=found, svg=svg, waiting=waiting)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def qr_svg(text: str) -> str:
+    """The QR as inline SVG: no image request, no script, prints sharp at any size."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(
+        text,
+        image_factory=qrcode.image.svg.SvgPathImage,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        border=4,
+    )
+    svg: str = image.to_string(encoding="unicode")
+    return svg.replace("<svg ", '<svg id="pickup-qr" role="img" aria-label="pickup QR code" ', 1)
 
 
 @router.get("/pay/{order_id}", response_class=HTMLResponse)

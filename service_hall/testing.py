@@ -19,6 +19,7 @@ from .service import Clock, HallConfig, HallService, utc_now
 
 STAFF_PASSWORD = "staff-pass-123"
 COURIER_PIN = "2468"
+AGENT_PIN = "1357"
 
 
 @dataclass
@@ -63,7 +64,9 @@ def running_hall(
         db_busy_timeout_s=db_busy_timeout_s,
     )
     service = HallService(config, clock=clock, sms_sender=sms_sender or RecordingSmsSender())
-    report = seed(service, staff_password=STAFF_PASSWORD, courier_pin=COURIER_PIN)
+    report = seed(
+        service, staff_password=STAFF_PASSWORD, courier_pin=COURIER_PIN, agent_pin=AGENT_PIN
+    )
     server = HallServer(service).start()
     try:
         yield RunningHall(server, service, report)

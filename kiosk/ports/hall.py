@@ -122,7 +122,6 @@ class DeliveryTask:
     description_zh: str
     description_en: str
     outcome: str  # approved | rejected
-    pickup_code_sha256: str
     applicant_id_number_sha256: str
     compartment: str | None
     pickup_deadline: str | None

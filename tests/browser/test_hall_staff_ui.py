@@ -170,3 +170,73 @@ def test_mark_paid_and_statistics(page: Any, hall: RunningHall) -> None:
     assert page.locator("#per-day-chart rect.bar").count() == 14
     page.goto("/staff/sms")
     assert page.locator('#sms tr[data-kind="submitted"]').count() >= 1
+
+
+def send_event(hall: RunningHall, kind: str, sid: str, **fields: Any) -> None:
+    event = {
+        "event_id": uuid.uuid4().hex,
+        "type": kind,
+        "occurred_at": "2025-06-02T08:30:00Z",
+        "submission_id": sid,
+        **fields,
+    }
+    response = httpx.post(
+        f"{hall.url}/api/v1/events",
+        json={"events": [event]},
+        headers={"Authorization": f"Bearer {hall.token}"},
+        timeout=30,
+    )
+    assert response.json()["results"][0]["outcome"] == "applied", response.text
+
+
+def test_agent_seal_and_the_citizens_pickup_page(
+    page: Any, hall: RunningHall, clock: SettableClock
+) -> None:
+    body = {**birth_submission(), "agent_card_id": "C-0002", "agent_name": "李主任"}
+    submission = submit(hall, body)
+    sid = submission["id"]
+    page.goto("/staff/")
+    row = page.locator(f'tr[data-tracking="{submission["tracking_number"]}"]')
+    assert "代办 李主任" in row.inner_text()
+
+    send_event(hall, "deposited", sid, compartment="A03")
+    send_event(hall, "collected", sid, compartment="A03", courier_card_id="C-0001", seal="SEAL-77")
+    page.goto(f"/staff/submissions/{sid}")
+    assert "李主任 (C-0002)" in page.locator("#agent").inner_text()
+    assert page.locator("#seal").inner_text() == "SEAL-77"
+    page.click("#start-review")
+    page.wait_for_selector('#status[data-status="in_review"]')
+    page.click("#approve")
+    page.wait_for_selector('#status[data-status="approved"]')
+    page.click("#result-produced")
+    page.wait_for_selector('#status[data-status="result_ready"]')
+
+    qr = "GZPK1.parcel-77.86420135.1767225600.AAAAAAAAAAAAAAAAAAAAAA"
+    deadline = (clock.now + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    loaded_at = clock.now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    send_event(
+        hall,
+        "result_loaded",
+        sid,
+        occurred_at=loaded_at,
+        compartment="B02",
+        pickup_code="86420135",
+        pickup_qr=qr,
+        pickup_deadline=deadline,
+    )
+    phone = browser_page_on_a_phone(page)
+    phone.goto(f"/p/{qr}")
+    drawn = phone.locator("#pickup-qr")
+    assert drawn.is_visible()
+    box = drawn.bounding_box()
+    assert box is not None
+    assert box["width"] >= 250  # large enough for the terminal's scanner
+    phone.context.close()
+
+
+def browser_page_on_a_phone(page: Any) -> Any:
+    """A fresh context with no staff cookie and a phone's screen: the citizen opening the SMS."""
+    context = page.context.browser.new_context(
+        base_url=page.url.split("/staff/")[0], viewport={"width": 390, "height": 844}
+    )
+    return context.new_page()

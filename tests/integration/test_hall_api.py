@@ -19,7 +19,7 @@ import pytest
 
 from service_hall.errors import IllegalTransition
 from service_hall.lifecycle import Step
-from service_hall.secrets_hashing import id_number_hash, pickup_code_hash, verify_secret
+from service_hall.secrets_hashing import id_number_hash, verify_secret
 from service_hall.seed import CITIZEN_LI, CITIZEN_ZHANG
 from service_hall.signing import verify
 from service_hall.testing import (
@@ -368,7 +368,17 @@ def test_the_whole_loop_from_kiosk_to_pickup(hall: RunningHall, kiosk: httpx.Cli
     assert delivery["status"] == "pending"
     assert delivery["outcome"] == "approved"
     assert delivery["applicant_id_number_sha256"] == id_number_hash(CITIZEN_ZHANG)
-    loaded = send_events(kiosk, event("result_loaded", sid, compartment="B02"))[0]
+    assert "pickup_code_sha256" not in delivery  # the terminal makes the code now
+    loaded = send_events(
+        kiosk,
+        event(
+            "result_loaded",
+            sid,
+            compartment="B02",
+            pickup_code="04918273",
+            pickup_deadline="2025-06-09T08:30:00Z",
+        ),
+    )[0]
     assert loaded["outcome"] == "applied", loaded
 
     hall.service.dispatch_sms()  # what the hall's SMS thread does right after the request
@@ -377,9 +387,11 @@ def test_the_whole_loop_from_kiosk_to_pickup(hall: RunningHall, kiosk: httpx.Cli
     pickup_sms = next(
         m for m in messages if m["submission_id"] == sid and m["kind"] == "pickup_code"
     )
-    code = re.search(r"取件码(\d{6})", pickup_sms["body"])
+    code = re.search(r"取件码(\d{8})", pickup_sms["body"])
     assert code is not None
-    assert pickup_code_hash(delivery["task_id"], code.group(1)) == delivery["pickup_code_sha256"]
+    assert code.group(1) == "04918273"
+    assert hall.service.pickup_code_matches(sid, "04918273")
+    assert not hall.service.pickup_code_matches(sid, "04918274")
     assert pickup_sms["status"] == "sent"
     assert pickup_sms["phone"] == "13800138000"
 
