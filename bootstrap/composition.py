@@ -124,6 +124,7 @@ def build_app(
         font_path=font.path,
         apply=services.runtime,
         pickup=services.pickup,
+        courier=services.courier,
     )
     app = KioskApp(parts, on_first_frame=on_first_frame)
     app.bind(on_start=lambda *_: attach_journeys(app, services, session))
@@ -161,6 +162,33 @@ def attach_pickup(
     services.ui.pickup_show = presenter.show
     services.ui.pickup_clear_down = clear_down
     Clock.schedule_interval(lambda _dt: pickup.tick(), TICK_S)
+
+
+def attach_courier(app: KioskApp, services: TerminalServices, session: CitizenSession) -> None:
+    """The courier screens over the courier runtime (kiosk/courier); signed in at the front door."""
+    from kivy.clock import Clock
+
+    from kiosk.courier.view_models import CourierStep
+    from screens import attract_screen
+    from screens.courier_presenter import CourierPresenter
+
+    courier = services.courier
+    if courier is None or app.screens is None:
+        return
+    presenter = CourierPresenter(app.screens, courier.send, shell=app.shell)
+    layout = [spec for c in services.devices.locker_columns for spec in c.compartments()]
+    for step in (CourierStep.COLLECT, CourierStep.LOAD):
+        presenter.screen_for(step).layout = layout
+
+    def clear_down() -> None:
+        presenter.clear_down()
+        session.clear_down()
+        if app.screens is not None and app.screens.current in presenter.screen_names:
+            app.screens.current = attract_screen.NAME
+
+    services.ui.courier_show = presenter.show
+    services.ui.courier_clear_down = clear_down
+    Clock.schedule_interval(lambda _dt: courier.tick(), TICK_S)
 
 
 def attach_journeys(app: KioskApp, services: TerminalServices, session: CitizenSession) -> None:
@@ -210,6 +238,7 @@ def attach_journeys(app: KioskApp, services: TerminalServices, session: CitizenS
     services.ui.journey_ended = journey_ended
     Clock.schedule_interval(lambda _dt: runtime.tick(), TICK_S)
     attach_pickup(app, services, session, speak)
+    attach_courier(app, services, session)
     Clock.schedule_interval(lambda _dt: services.sweep_reservations(), RESERVATION_SWEEP_S)
     app.bind(on_stop=lambda *_: player.unload_all())
     services.start()

@@ -34,6 +34,11 @@ from kiosk.apply.view_models import ApplyView
 from kiosk.catalog import Catalog, CatalogError
 from kiosk.compartments import CompartmentService, PickupCodeHasher
 from kiosk.config import Settings
+from kiosk.courier.adapters import CourierDesk
+from kiosk.courier.flow import CourierFlow, CourierFlowSettings
+from kiosk.courier.runtime import CourierRuntime, CourierServices
+from kiosk.courier.sign_in import CourierIdentity, CourierSignIn
+from kiosk.courier.view_models import CourierView
 from kiosk.front_door import FrontDoor, FrontDoorDispatch
 from kiosk.i18n import LocalizedText, MessageError
 from kiosk.pickup.adapters import CodeReaderSwitch, PickupDesk
@@ -82,6 +87,8 @@ APPLY_EVENTS: tuple[type, ...] = (
 # Device events the pickup journey reacts to, and the attract screen's front door routes.
 PICKUP_EVENTS: tuple[type, ...] = (CodeScanned, CardPlaced, CardReadFailed, DoorClosed)
 FRONT_DOOR_EVENTS: tuple[type, ...] = (CodeScanned, CardPlaced)
+# Device events a courier session reacts to (seals and envelopes scanned, doors closed).
+COURIER_EVENTS: tuple[type, ...] = (CodeScanned, DoorClosed)
 TICK_S = 0.25
 RESERVATION_SWEEP_S = 30.0
 STARTUP_READINGS_WAIT_S = 5.0
@@ -157,6 +164,8 @@ class UiHooks:
     journey_ended: Callable[[], None] = lambda: None
     pickup_show: Callable[[PickupView], None] = lambda _view: None
     pickup_clear_down: Callable[[], None] = lambda: None
+    courier_show: Callable[[CourierView], None] = lambda _view: None
+    courier_clear_down: Callable[[], None] = lambda: None
 
 
 @dataclass
@@ -176,6 +185,8 @@ class TerminalServices:
     pickup: PickupRuntime | None = None
     front_door: FrontDoorDispatch | None = None
     pickup_worker: ThreadPoolExecutor | None = None
+    courier: CourierRuntime | None = None
+    courier_worker: ThreadPoolExecutor | None = None
 
     def start(self) -> None:
         """From the first frame: devices, the link to the hall, start-up reconciliation."""
@@ -190,6 +201,9 @@ class TerminalServices:
         if self.front_door is not None:
             for event_type in FRONT_DOOR_EVENTS:
                 self.bridge.subscribe(event_type, self.front_door.handle)
+        if self.courier is not None:  # after the front door: a badge first starts the sign-in
+            for event_type in COURIER_EVENTS:
+                self.bridge.subscribe(event_type, self.courier.handle)
         self.bridge.subscribe(CatalogUpdated, self._catalog_updated)
 
     def stop(self) -> None:
@@ -200,6 +214,8 @@ class TerminalServices:
         self.worker.shutdown(wait=True, cancel_futures=False)
         if self.pickup_worker is not None:
             self.pickup_worker.shutdown(wait=True, cancel_futures=False)
+        if self.courier_worker is not None:
+            self.courier_worker.shutdown(wait=True, cancel_futures=False)
         self.hall_worker.shutdown(wait=False, cancel_futures=True)
 
     def sweep_reservations(self) -> None:
@@ -291,6 +307,10 @@ def build_terminal_services(
         on_journey_ended=lambda: ui.journey_ended(),
     )
     pickup_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pickup")
+    courier_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="courier")
+    courier = build_courier(
+        settings, database, compartments, hall, bridge, session, ui, courier_worker, runtime
+    )
     pickup, desk = build_pickup(
         settings, database, compartments, hall, devices, bridge, session, ui, pickup_worker
     )
@@ -301,8 +321,9 @@ def build_terminal_services(
         ),
         worker=pickup_worker.submit,
         post=bridge.call_soon,
-        idle=lambda: not runtime.active and not pickup.active,
+        idle=lambda: not runtime.active and not pickup.active and not courier.active,
         start_pickup=pickup.start_with,
+        sign_in_courier=lambda route: courier.begin_sign_in(route.card_id, route.via),
     )
     return TerminalServices(
         settings,
@@ -320,6 +341,8 @@ def build_terminal_services(
         pickup,
         front_door,
         pickup_worker,
+        courier,
+        courier_worker,
     )
 
 
@@ -368,6 +391,58 @@ def build_pickup(
         on_journey_ended=lambda: ui.journey_ended(),
     )
     return runtime, desk
+
+
+def build_courier(
+    settings: Settings,
+    database: Database,
+    compartments: CompartmentService,
+    hall: HallLink,
+    bridge: UiEventBridge,
+    session: CitizenSession,
+    ui: UiHooks,
+    worker: ThreadPoolExecutor,
+    apply: ApplyRuntime,
+) -> CourierRuntime:
+    """Couriers and village agents: sign-in on the signed roster, then their doors and results."""
+    chosen = settings.courier
+    sign_in = CourierSignIn(
+        database,
+        AuditLog(database),
+        hall.roster,
+        pin_attempts=chosen.pin_attempts,
+        card_lock_s=chosen.card_lock_s,
+        roster_grace_h=chosen.roster_grace_h,
+    )
+    desk = CourierDesk(
+        database,
+        compartments,
+        hall.outbox,
+        hall.tasks,
+        TerminalKeyStore(database).pickup_qr_key,
+        keep_days=settings.pickup.keep_days,
+    )
+    flow = CourierFlow(
+        time.monotonic,
+        CourierFlowSettings(
+            session_idle_s=chosen.session_idle_s,
+            doors_at_once_per_column=chosen.doors_at_once_per_column,
+        ),
+    )
+
+    def start_agent_apply(agent: CourierIdentity) -> None:
+        apply.start_for_agent(agent.card_id, agent.name)
+
+    return CourierRuntime(
+        flow,
+        CourierServices(sign_in, desk),
+        worker=worker,
+        post=bridge.call_soon,
+        publish=lambda view: ui.courier_show(view),
+        language=lambda: session.language,
+        on_clear_down=lambda: ui.courier_clear_down(),
+        start_agent_apply=start_agent_apply,
+    )
 
 
 def _courier_card(hall: HallLink, id_number_sha256: str) -> str | None:

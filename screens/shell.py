@@ -52,6 +52,7 @@ class ShellParts:
     font_path: str | None
     apply: ApplyControls | None = None  # the apply journey's runtime; None: not offered here
     pickup: PickupControls | None = None  # the pickup journey's runtime; None: not offered here
+    courier: CourierControls | None = None  # couriers and village agents; None: not here
 
 
 class ApplyControls(Protocol):
@@ -61,6 +62,23 @@ class ApplyControls(Protocol):
     def active(self) -> bool: ...
 
     def start(self) -> None: ...
+
+    def abandon(self) -> None: ...
+
+    def refresh_view(self) -> None: ...
+
+
+class CourierControls(Protocol):
+    """The part of kiosk.courier.runtime.CourierRuntime the shell drives.
+
+    A courier session keeps its own idle clock ([courier] session_idle_s), which also counts
+    doors closing and codes scanned — a courier at an open door touches no screen — so while one
+    is under way the shell's citizen timer is held fresh and the courier screens warn by
+    themselves; the shell still ends the session if its own timer runs out first.
+    """
+
+    @property
+    def active(self) -> bool: ...
 
     def abandon(self) -> None: ...
 
@@ -124,7 +142,7 @@ class ShellPresenter:
         self._refresh_journey()
 
     def _refresh_journey(self) -> None:
-        for journey in (self._parts.apply, self._parts.pickup):
+        for journey in (self._parts.apply, self._parts.pickup, self._parts.courier):
             if journey is not None and journey.active:
                 journey.refresh_view()
 
@@ -159,13 +177,16 @@ class ShellPresenter:
         return False
 
     def _tick_idle(self, _dt: float) -> None:
+        courier = self._parts.courier
+        if courier is not None and courier.active:
+            self._parts.guard.touched(self._parts.clock())  # the courier flow keeps its own time
         status = self._parts.guard.tick(self._parts.clock())
         if status == self._idle_status:
             return
         self._idle_status = status
         if isinstance(status, IdleExpired):
             self._help.dismiss(animation=False)
-            for journey in (self._parts.apply, self._parts.pickup):
+            for journey in (self._parts.apply, self._parts.pickup, self._parts.courier):
                 if journey is not None and journey.active:
                     journey.abandon()  # the flow clears down and alerts staff if a door is open
             self._screens.current = attract_screen.NAME

@@ -17,7 +17,8 @@ SUBMISSION_TEMPLATE = "submission_receipt"
 
 def submission_data(receipt: SubmissionReceipt) -> dict[str, object]:
     """Placeholders: terminal_name, terminal_id, tracking_no, applicant, submitted_at, items[name],
-    materials[name, copies], compartment, promised_date, fee, hotline, follow_url."""
+    materials[name, copies], compartment, promised_date, fee, hotline, follow_url, submitted_by
+    (empty unless a village agent applied for the citizen)."""
     return {
         "terminal_name": receipt.terminal_name,
         "terminal_id": receipt.terminal_id,
@@ -31,6 +32,7 @@ def submission_data(receipt: SubmissionReceipt) -> dict[str, object]:
         "fee": receipt.fee,
         "hotline": receipt.hotline,
         "follow_url": receipt.follow_url,
+        "submitted_by": receipt.submitted_by,
     }
 
 

@@ -30,6 +30,15 @@ class CapturedPage:
 
 
 @dataclass(frozen=True)
+class ApplyingAgent:
+    """A village agent applying for a citizen (from the courier roster): named on the receipt
+    and sent to the hall, so the centre knows who stood at the terminal for the applicant."""
+
+    card_id: str
+    name: str
+
+
+@dataclass(frozen=True)
 class SubmissionDraft:
     """Everything a submission is made of, at the moment the citizen pressed Submit.
 
@@ -50,6 +59,7 @@ class SubmissionDraft:
     payment_choice: str  # free | pay_now | pay_at_pickup
     promised_date: date
     created_at: datetime
+    agent: ApplyingAgent | None = None  # a village agent applied for the citizen
 
 
 @dataclass(frozen=True)

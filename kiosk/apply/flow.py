@@ -164,6 +164,7 @@ class ApplyFlow:
     def _reset(self) -> None:
         self.step = vm.ApplyStep.IDENTIFY
         self._identity: Identity | None = None
+        self._agent: fx.ApplyingAgent | None = None
         self._card_present = False
         self._card_back_deadline: float | None = None
         self._identify_purpose: Literal["start", "apply"] = "start"
@@ -233,9 +234,11 @@ class ApplyFlow:
 
     # ---- entry points --------------------------------------------------------------------
 
-    def start(self) -> list[fx.Effect]:
-        """The citizen pressed "Apply" on the attract screen."""
+    def start(self, agent: fx.ApplyingAgent | None = None) -> list[fx.Effect]:
+        """The citizen pressed "Apply" on the attract screen, or a village agent chose "apply
+        for a citizen" (`agent`: recorded on the submission and the receipt)."""
         self._reset()
+        self._agent = agent
         self.touches = 1  # the touch on the attract screen that opened the journey
         return self._enter(vm.ApplyStep.IDENTIFY)
 
@@ -904,6 +907,7 @@ class ApplyFlow:
             payment_choice=self._effective_choice(),
             promised_date=self._promised,
             created_at=now,
+            agent=self._agent,
         )
         self._submitting = True
         self._review_notice = ("apply.review.submitting", "info")
@@ -1202,6 +1206,7 @@ class ApplyFlow:
             ecopies=sum(len(m.pages) for m in self._materials),
             elicences=sum(1 for m in self._materials if m.status == "elicence_used"),
             language=language,
+            agent=self._agent,
         )
 
     def _after_receipt_printed(self, _: fx.ReceiptPrinted) -> list[fx.Effect]:

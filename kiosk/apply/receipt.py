@@ -17,7 +17,7 @@ from kiosk.config import Language
 from kiosk.ports.identity import Identity
 from kiosk.ports.printer import HandedInMaterial, SubmissionReceipt
 
-from .effects import PrintableGuide
+from .effects import ApplyingAgent, PrintableGuide
 from .ports import ItemSpec, MaterialSpec, Reservation, TopicSpec
 from .texts import tr
 
@@ -39,6 +39,11 @@ class ReceiptContent:
     sms_text: str
 
 
+def agent_sentence(agent: ApplyingAgent, language: Language) -> str:
+    """"代办员 李主任 (C-0002) 代为提交": the same words on the review, the screen and paper."""
+    return tr("apply.agent.submitted_by", language, name=agent.name, card_id=agent.card_id)
+
+
 def money_text(fen: int) -> str:
     return f"¥{fen // 100}.{fen % 100:02d}"
 
@@ -58,6 +63,7 @@ def build_receipt(
     ecopies: int,
     elicences: int,
     language: Language,
+    agent: ApplyingAgent | None = None,
 ) -> ReceiptContent:
     item_names = tuple(item.name.in_language(language) for item in items)
     deposited = hand_in_result == "deposited" and reservation is not None
@@ -94,6 +100,7 @@ def build_receipt(
         fee=fee_text,
         hotline=terminal.hotline,
         follow_url=follow_url,
+        submitted_by=agent_sentence(agent, language) if agent is not None else "",
     )
 
     def line(key: str, value: str) -> ReceiptLine:
@@ -107,6 +114,8 @@ def build_receipt(
             "；".join(item_names) if language == "zh-CN" else "; ".join(item_names),
         ),
     ]
+    if agent is not None:
+        lines.insert(2, line("apply.receipt.agent", agent_sentence(agent, language)))
     if deposited and reservation is not None:
         line_value = tr(
             "apply.receipt.in_compartment",

@@ -244,6 +244,13 @@ class ApplyRuntime:
         self._state.last_view = None
         self._run(self.flow.start())
 
+    def start_for_agent(self, card_id: str, name: str) -> None:
+        """A village agent, signed in on the courier screens, applies for a citizen: the same
+        journey, with the agent on the submission (`agent_card_id`, `agent_name`) and receipt."""
+        self._state.active = True
+        self._state.last_view = None
+        self._run(self.flow.start(agent=fx.ApplyingAgent(card_id, name)))
+
     def send(self, intent: vm.Intent) -> bool:
         """A touch; False when the flow refused it as stale (logged, nothing else happens)."""
         if not self._state.active:

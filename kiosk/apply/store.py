@@ -90,6 +90,11 @@ class SubmissionStore:
             },
             "forms": draft.forms,
             "elicence_ids": list(draft.elicence_ids),
+            **(
+                {"agent_card_id": draft.agent.card_id, "agent_name": draft.agent.name}
+                if draft.agent is not None
+                else {}
+            ),
             "reused_ecopy_ids": [],
             "draft": False,
         }

@@ -291,6 +291,11 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     # ---- receipt ----
     "apply.receipt.tracking": {"zh-CN": "受理编号", "en": "Tracking number"},
     "apply.receipt.applicant": {"zh-CN": "申请人", "en": "Applicant"},
+    "apply.receipt.agent": {"zh-CN": "代办", "en": "Agent"},
+    "apply.agent.submitted_by": {
+        "zh-CN": "代办员 {name} ({card_id}) 代为提交",
+        "en": "Submitted by village agent {name} ({card_id})",
+    },
     "apply.receipt.items": {"zh-CN": "办理事项", "en": "Services"},
     "apply.receipt.materials": {"zh-CN": "纸质材料", "en": "Paper originals"},
     "apply.receipt.in_compartment": {

@@ -14,7 +14,7 @@ from kiosk.i18n import LocalizedText
 
 from . import view_models as vm
 from .ports import ItemSpec, SearchHit, TopicSpec
-from .receipt import money_text
+from .receipt import agent_sentence, money_text
 from .texts import tr
 
 if TYPE_CHECKING:
@@ -458,6 +458,9 @@ def _review(flow: ApplyFlow, t: _Translator) -> vm.ReviewView:
     ]
     if flow._identity is not None:
         lines.append(vm.SummaryLine(t("apply.receipt.applicant"), flow._identity.masked))
+    if flow._agent is not None:
+        agent = agent_sentence(flow._agent, t.language)
+        lines.append(vm.SummaryLine(t("apply.receipt.agent"), agent))
     for form_field in flow._fields:
         value = flow._values.get(form_field.key, "")
         if value:

@@ -240,7 +240,7 @@ class CourierDesk:
                 if held is None:
                     return None
                 if held.compartment not in exclude:
-                    return fx.LoadSlot(held.id, held.compartment, held.column, held.size)
+                    return fx.LoadSlot(held.id, held.compartment, held.column, held.size, held.row)
                 set_aside.append(held)
             return None
         finally:
@@ -350,9 +350,14 @@ class CourierDesk:
             _log.exception("could not ask for fast polling of compartment %s", compartment)
 
     def _summary(self, parcel: StoredParcel) -> fx.ParcelSummary:
-        column = self._compartments.compartment(parcel.compartment).column
+        compartment = self._compartments.compartment(parcel.compartment)
         return fx.ParcelSummary(
-            parcel.id, parcel.compartment, column, parcel.submission_id, parcel.tracking_number
+            parcel.id,
+            parcel.compartment,
+            compartment.column,
+            parcel.submission_id,
+            parcel.tracking_number,
+            compartment.row,
         )
 
     def _label(self, compartment: int) -> str:

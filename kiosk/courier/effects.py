@@ -37,6 +37,7 @@ class ParcelSummary:
     column: str
     submission_id: str
     tracking_number: str
+    row: int = 0  # the shelf, counted from the top (1); 0: not known
 
     @property
     def label(self) -> str:
@@ -65,6 +66,7 @@ class LoadSlot:
     compartment: int
     column: str
     size: CompartmentSize
+    row: int = 0  # the shelf, counted from the top (1); 0: not known
 
     @property
     def label(self) -> str:

@@ -38,6 +38,12 @@ COURIER_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "courier.button.cancel_load": {"zh-CN": "不放了", "en": "Do not load it"},
     "courier.button.back": {"zh-CN": "返回菜单", "en": "Back to the menu"},
     "courier.button.still_here": {"zh-CN": "我还在", "en": "I am still here"},
+    "courier.key.back": {"zh-CN": "← 删除", "en": "← Delete"},
+    "courier.key.clear": {"zh-CN": "清空", "en": "Clear"},
+    "courier.door.position": {
+        "zh-CN": "{column}柜 从上往下第{row}层",
+        "en": "Column {column}, row {row} from the top",
+    },
     "courier.size.S": {"zh-CN": "小格口", "en": "Small"},
     "courier.size.M": {"zh-CN": "中格口", "en": "Medium"},
     "courier.size.L": {"zh-CN": "大格口", "en": "Large"},
@@ -45,6 +51,10 @@ COURIER_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "courier.pin.enter": {
         "zh-CN": "{name}，请输入您的密码",
         "en": "{name}, please enter your PIN",
+    },
+    "courier.pin.hint": {
+        "zh-CN": "密码为 4 至 8 位数字，输完请按“确定”。",
+        "en": "4 to 8 digits, then press OK.",
     },
     "courier.pin.checking": {"zh-CN": "正在核对密码…", "en": "Checking your PIN…"},
     "courier.pin.looking_up": {"zh-CN": "正在核对工作证…", "en": "Checking your card…"},
@@ -91,6 +101,11 @@ COURIER_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         "zh-CN": "共有 {count} 份结果已过领取期限，请取回。",
         "en": "{count} result(s) are past their pickup deadline: take them back.",
     },
+    "courier.run.progress": {
+        "zh-CN": "已处理 {done} 个，还剩 {left} 个",
+        "en": "{done} done, {left} left",
+    },
+    "courier.run.list_heading": {"zh-CN": "格口清单", "en": "Compartments"},
     "courier.run.nothing": {"zh-CN": "没有需要处理的格口。", "en": "Nothing to do here."},
     "courier.run.open_seal": {
         "zh-CN": "{label} 号格口已打开：请扫描袋子上的封签条码，取出材料，关好门。",
@@ -147,6 +162,11 @@ COURIER_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         "zh-CN": "请扫描结果信封上的条码（办件编号）。",
         "en": "Scan the barcode on the result's envelope (the tracking number).",
     },
+    "courier.load.progress": {
+        "zh-CN": "本次已放入 {count} 份",
+        "en": "{count} loaded in this session",
+    },
+    "courier.load.size_heading": {"zh-CN": "格口大小", "en": "Compartment size"},
     "courier.load.matching": {"zh-CN": "正在查找任务…", "en": "Looking up the task…"},
     "courier.load.choose_size": {
         "zh-CN": "{description}（{tracking}）：请选择格口大小。",

@@ -42,6 +42,20 @@ class RowView:
     label: str  # "A03"
     detail: str  # "seal 00123 ✓" / "waiting" / "left inside: staff alerted"
     state: RowState
+    compartment: int = 0  # the door number, for the column drawing
+
+
+DoorPicture = Literal["closed", "open", "done", "unavailable"]
+
+
+@dataclass(frozen=True)
+class DoorFocus:
+    """The one door the courier should look at now, for the column drawing and its big label."""
+
+    compartment: int
+    label: str  # "A03"
+    position: str  # "A柜 从上往下第2层" / "Column A, row 2 from the top"; empty if unknown
+    picture: DoorPicture
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,12 @@ class CourierView:
     countdown: int | None  # seconds before the session ends for idleness (last warning only)
     accepts: frozenset[str]
     labels: tuple[tuple[str, str], ...]  # button texts by intent name
+    door: DoorFocus | None = None  # the door open (or opening) now, if any
+    progress: str = ""  # "1 done, 2 left" in a run; "2 loaded this session" while loading
+    heading: str = ""  # a short line above the list ("Done and left" / "Choose a size")
+
+    def label_for(self, intent: str) -> str:
+        return dict(self.labels).get(intent, intent)
 
 
 # ---- intents ---------------------------------------------------------------------------------

@@ -34,6 +34,22 @@ _BUTTONS = {
     "CancelLoad": "courier.button.cancel_load",
     "BackToMenu": "courier.button.back",
     "StillHere": "courier.button.still_here",
+    "KeyBack": "courier.key.back",
+    "KeyClear": "courier.key.clear",
+}
+# What the column drawing shows for the door in focus, by the state of its row (or load phase).
+_RUN_PICTURE: dict[str, vm.DoorPicture] = {
+    "opening": "closed",
+    "open": "open",
+    "checking": "closed",
+    "asking": "closed",
+}
+_LOAD_PICTURE: dict[str, vm.DoorPicture] = {
+    "opening": "closed",
+    "door_open": "open",
+    "checking": "closed",
+    "asking": "closed",
+    "no_item_seen": "closed",
 }
 
 
@@ -47,6 +63,9 @@ def render(flow: CourierFlow, language: Language) -> vm.CourierView:
     rows: tuple[vm.RowView, ...] = ()
     sizes: tuple[vm.SizeChoice, ...] = ()
     question: vm.Question | None = None
+    door: vm.DoorFocus | None = None
+    progress = ""
+    heading = ""
     notice, severity = _notice(flow, language)
     title_key = f"courier.title.{step.value}"
     if step is vm.CourierStep.SIGNED_OUT:
@@ -58,6 +77,7 @@ def render(flow: CourierFlow, language: Language) -> vm.CourierView:
             instruction = tr("courier.pin.checking", language)
         else:
             instruction = tr("courier.pin.looking_up", language)
+        heading = tr("courier.pin.hint", language)
     elif step is vm.CourierStep.REFUSED:
         refusal = flow._refusal
         assert refusal is not None
@@ -81,6 +101,13 @@ def render(flow: CourierFlow, language: Language) -> vm.CourierView:
         assert run is not None
         rows = tuple(_row(row, language) for row in run.rows)
         instruction = _run_instruction(flow, language)
+        door = _run_door(flow, language)
+        if run.rows:
+            finished = sum(1 for r in run.rows if r.state in ("done", "problem"))
+            progress = tr(
+                "courier.run.progress", language, done=finished, left=len(run.rows) - finished
+            )
+            heading = tr("courier.run.list_heading", language)
         asking = next((r for r in run.rows if r.state == "asking"), None)
         if asking is not None:
             question = vm.Question(
@@ -89,16 +116,28 @@ def render(flow: CourierFlow, language: Language) -> vm.CourierView:
                 tr("courier.button.no", language),
                 asking.parcel.parcel_id,
             )
+            instruction = instruction or question.text
     elif step is vm.CourierStep.LOAD:
         instruction, question = _load_instruction(flow, language)
+        slot = flow._slot
+        if slot is not None and flow._load_phase in _LOAD_PICTURE:
+            door = vm.DoorFocus(
+                slot.compartment,
+                slot.label,
+                _position(slot.column, slot.row, language),
+                _LOAD_PICTURE[flow._load_phase],
+            )
+        if flow._loaded_count:
+            progress = tr("courier.load.progress", language, count=flow._loaded_count)
         if flow._load_phase == "size":
+            heading = tr("courier.load.size_heading", language)
             sizes = tuple(
                 vm.SizeChoice(size, tr(f"courier.size.{size}", language), size == flow._size)
                 for size in SIZES_SMALL_TO_LARGE
             )
     accepts = flow._accepted()
     countdown = flow._countdown()
-    if countdown is not None and not notice:
+    if countdown is not None:  # the coming sign-out outranks any other news
         notice, severity = tr("courier.idle.warning", language, seconds=countdown), "warning"
     return vm.CourierView(
         step=step,
@@ -117,6 +156,34 @@ def render(flow: CourierFlow, language: Language) -> vm.CourierView:
         countdown=countdown,
         accepts=accepts,
         labels=tuple((intent, tr(key, language)) for intent, key in _BUTTONS.items()),
+        door=door,
+        progress=progress,
+        heading=heading,
+    )
+
+
+def _position(column: str, row: int, language: Language) -> str:
+    if row <= 0:
+        return ""
+    return tr("courier.door.position", language, column=column, row=row)
+
+
+def _run_door(flow: CourierFlow, language: Language) -> vm.DoorFocus | None:
+    """The door the courier acts on now: the earliest opened that is still open, else the one
+    being opened or checked, so the drawing follows the instruction sentence."""
+    run = flow._run
+    assert run is not None
+    busy = [r for r in run.rows if r.state in _RUN_PICTURE]
+    if not busy:
+        return None
+    order = {"open": 0, "asking": 1, "checking": 2, "opening": 3}
+    row = min(busy, key=lambda r: (order[r.state], r.opened_seq))
+    parcel = row.parcel
+    return vm.DoorFocus(
+        parcel.compartment,
+        parcel.label,
+        _position(parcel.column, parcel.row, language),
+        _RUN_PICTURE[row.state],
     )
 
 
@@ -180,7 +247,9 @@ def _row(row: _Row, language: Language) -> vm.RowView:
         detail = tr("courier.row.open_sealed", language, seal=seal)
     else:
         detail = tr(f"courier.row.{row.state}", language)
-    return vm.RowView(row.parcel.parcel_id, row.parcel.label, detail, row.state)
+    return vm.RowView(
+        row.parcel.parcel_id, row.parcel.label, detail, row.state, row.parcel.compartment
+    )
 
 
 def _run_instruction(flow: CourierFlow, language: Language) -> str:

@@ -44,6 +44,7 @@ class SubmissionReceipt:
     fee: str  # plain words: "免费", "已缴 ¥20.00", "到窗口缴纳 ¥15.00"
     hotline: str
     follow_url: str  # what the receipt's QR code carries: follow the application online
+    submitted_by: str = ""  # "代办员 李主任 (C-0002) 代为提交" when a village agent applied
 
 
 class PrintableSheet(Protocol):
