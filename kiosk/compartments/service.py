@@ -192,12 +192,40 @@ class CompartmentService:
         map_sync = self.sync_compartment_map()
         self.refresh_readings()
         reconciled = self.reconcile_pending_openings()
+        self._flag_parcels_the_sensor_misses()
         ended = self._end_reservations(
             "SELECT id FROM compartment_reservations WHERE status = 'active' ORDER BY id",
             (),
             "the terminal restarted during the session",
         )
         return StartUpReport(map_sync, tuple(reconciled), tuple(ended))
+
+    def _flag_parcels_the_sensor_misses(self) -> None:
+        """A stored parcel whose sensor reads empty at start-up: flag it for staff.
+
+        The door's opening had its outcome recorded, the parcel was taken out, and the process
+        died before the removal was confirmed — no pending intent is left to reconcile, so
+        without this the terminal would go on promising a parcel that is not there (and a
+        citizen's result would later be "returned" while the citizen holds it). Flag, do not
+        guess: whoever opens it next confirms what is really inside.
+        """
+        pending = _Pending([])
+        with self._database.transaction() as tx:
+            rows = tx.fetch_all(
+                "SELECT c.number, p.id FROM compartments c JOIN parcels p "
+                "ON p.compartment = c.number AND p.status = 'stored' "
+                "WHERE c.item_present = 0 AND c.attention = '' ORDER BY c.number"
+            )
+            for row in rows:
+                self._flag(
+                    tx,
+                    pending,
+                    int(row["number"]),
+                    f"parcel {row['id']} is recorded inside but the item sensor sees nothing "
+                    "(a removal interrupted by a restart?); check whether it is still inside",
+                    SYSTEM_ACTOR,
+                )
+        self._publish(pending)
 
     def sync_compartment_map(self) -> MapSyncReport:
         """Make the table match the columns' maps, keeping what left the map and its history."""

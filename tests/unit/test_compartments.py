@@ -727,6 +727,22 @@ def test_a_crash_while_taking_a_parcel_out_flags_it(world: World) -> None:
     assert world.service.parcel(parcel_id).status is ParcelStatus.STORED
 
 
+def test_a_removal_that_died_before_its_confirmation_is_flagged_at_start_up(
+    world: World,
+) -> None:
+    # found by tests/integration/test_loop_crash.py: the opening's outcome was committed, so no
+    # intent is left to reconcile, but the parcel is gone and the sensor says so
+    parcel_id = deposit(world, "S")
+    assert world.service.open_for_removal(parcel_id, actor=COURIER, reason="collect").opened
+    world.column_a.take_item(1)
+    world.column_a.close_by_hand(1)
+    world.restart()
+    compartment = world.service.compartment(1)
+    assert compartment.state is CompartmentState.OCCUPIED  # not guessed: a person checks
+    assert "item sensor sees nothing" in compartment.attention
+    assert world.service.parcel(parcel_id).status is ParcelStatus.STORED
+
+
 def test_reservations_of_sessions_that_died_are_ended_at_start_up(world: World) -> None:
     untouched = world.service.reserve("S", holder=CITIZEN)
     assert untouched is not None
