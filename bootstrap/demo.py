@@ -14,7 +14,7 @@ from kiosk.config import Settings, load_settings, resolve_config_path
 
 from .composition import build_app, has_display
 from .journeys import DEFAULT_HEADLESS_JOURNEY, JOURNEYS, JourneyUnavailable
-from .journeys.script import Journey, StubWorld
+from .journeys.script import Journey, JourneyWorldError, StubWorld
 
 EXIT_UNKNOWN_JOURNEY = 2
 
@@ -109,10 +109,17 @@ def _play(demo: DemoWorld, headless: bool, script: Journey | None, out_dir: Path
     if script is None:
         build_app(settings, headless=headless).run()
         return 0
+    world = StubWorld(port=demo.control_port)
+    if script.prepare is not None:
+        try:
+            script.prepare(settings, world)
+        except JourneyWorldError as err:
+            print(f"kiosk demo: journey '{script.name}' could not set its stage: {err}")
+            return 1
     app = build_app(settings, headless=headless, on_first_frame=lambda app: runner.start(app))
     from .journeys.runner import JourneyRunner  # imports kivy: only after build_app set it up
 
-    runner = JourneyRunner(script, out_dir, world=StubWorld(port=demo.control_port))
+    runner = JourneyRunner(script, out_dir, world=world)
     app.run()
     verdict = "passed" if runner.exit_code == 0 else "FAILED"
     print(f"kiosk demo: journey '{script.name}' {verdict}; see {out_dir / 'journey.json'}")

@@ -23,6 +23,32 @@ def apply_journey(settings: Settings) -> Journey:
     return build(settings)
 
 
+def collect_journey(settings: Settings) -> Journey:
+    """Needs the service hall (staff approve the result): imported when played, like apply."""
+    return _hall_journey("collect", "collect_journey", settings)
+
+
+def collect_code_journey(settings: Settings) -> Journey:
+    return _hall_journey("collect", "collect_by_code_journey", settings)
+
+
+def full_loop_journey(settings: Settings) -> Journey:
+    return _hall_journey("full_loop", "full_loop_journey", settings)
+
+
+def _hall_journey(module: str, factory: str, settings: Settings) -> Journey:
+    import importlib
+
+    try:
+        found = importlib.import_module(f"{__name__}.{module}")
+    except ModuleNotFoundError as err:
+        raise JourneyUnavailable(
+            f"the '{module}' journey needs the service hall ({err.name}), which this build lacks"
+        ) from err
+    build: Callable[[Settings], Journey] = getattr(found, factory)
+    return build(settings)
+
+
 class JourneyUnavailable(Exception):
     """A journey cannot be played with what this build contains."""
 
@@ -30,6 +56,9 @@ class JourneyUnavailable(Exception):
 JOURNEYS: Mapping[str, Callable[[Settings], Journey]] = {
     "apply": apply_journey,
     "attract": attract_journey,
+    "collect": collect_journey,
+    "collect-code": collect_code_journey,
+    "full-loop": full_loop_journey,
     "overview": overview_journey,
 }
 DEFAULT_HEADLESS_JOURNEY = "overview"

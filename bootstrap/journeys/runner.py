@@ -73,12 +73,14 @@ class JourneyRunner:
     records: list[StepRecord] = field(default_factory=list)
     _pending_shot: Path | None = None
     _app: KioskApp | None = None
+    _stage: list[dict[str, Any]] = field(default_factory=list)
 
     def start(self, app: KioskApp) -> None:
         """Called on the first drawn frame; from then on one generator step per frame."""
         self._app = app
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self.world.out_dir = self.out_dir
+        self._stage = list(self.world.log)  # what the journey's `prepare` did to the stubs
         Window.bind(on_flip=self._take_pending_screenshot)
         self._began = time.monotonic()
         frames = self._play(app)
@@ -193,6 +195,7 @@ class JourneyRunner:
             "window": {"width": Window.width, "height": Window.height},
             "settings_overrides": self.journey.settings_overrides(),
             "touch_count": self.touch_count,
+            "stage": self._stage,
             "steps": [record.__dict__ for record in self.records],
         }
         path = self.out_dir / "journey.json"

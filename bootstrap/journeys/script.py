@@ -93,16 +93,26 @@ class Journey:
     description: str
     steps: tuple[Step, ...]
     idle: IdleSettings | None = None  # a journey may shorten (or lengthen) the idle timeouts
+    # Sets the stage once the world (stubs, hall) runs and before the app starts: e.g. a result
+    # loaded by a courier. It may use the terminal's data folder; the app opens it afterwards.
+    prepare: Callable[[Settings, StubWorld], None] | None = None
+    # ("hall", "tasks_poll_s", 1.0): a journey that cannot wait a minute for the next poll
+    tuned: tuple[tuple[str, str, float], ...] = ()
 
     def adjust_settings(self, settings: Settings) -> Settings:
-        if self.idle is None:
-            return settings
-        return settings.model_copy(update={"idle": self.idle})
+        if self.idle is not None:
+            settings = settings.model_copy(update={"idle": self.idle})
+        for section, key, value in self.tuned:
+            part = getattr(settings, section).model_copy(update={key: value})
+            settings = settings.model_copy(update={section: part})
+        return settings
 
     def settings_overrides(self) -> dict[str, float]:
+        found = {f"{section}.{key}": value for section, key, value in self.tuned}
         if self.idle is None:
-            return {}
+            return found
         return {
             "idle.warn_after_s": self.idle.warn_after_s,
             "idle.countdown_s": self.idle.countdown_s,
+            **found,
         }
