@@ -57,7 +57,7 @@ def sample_submission_receipt() -> SubmissionReceipt:
             HandedInMaterial("经营场所使用证明（原件）", 1),
             HandedInMaterial("食品安全管理制度文本", 1),
         ),
-        compartment=7,
+        compartment="A07",
         promised_date=date(2025, 6, 25),
         fee="免费",
         hotline="12345",

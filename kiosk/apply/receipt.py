@@ -95,7 +95,7 @@ def build_receipt(
         applicant=applicant.masked,
         items=item_names,
         materials=materials,
-        compartment=reservation.compartment if deposited and reservation else None,
+        compartment=reservation.label if deposited and reservation else None,
         promised_date=promised_date,
         fee=fee_text,
         hotline=terminal.hotline,

@@ -39,7 +39,7 @@ class SubmissionReceipt:
     applicant: str  # e.g. "张*明  4301**********1234" — never the full name and ID number
     items: tuple[str, ...]  # service item names, in the order they were chosen
     materials: tuple[HandedInMaterial, ...]
-    compartment: int | None  # where the originals were deposited; None when nothing was
+    compartment: str | None  # label of the compartment holding the originals ("A01"); None: none
     promised_date: date
     fee: str  # plain words: "免费", "已缴 ¥20.00", "到窗口缴纳 ¥15.00"
     hotline: str

@@ -158,7 +158,7 @@ def test_happy_path_with_card_and_no_ecopies_needs_at_most_eight_touches() -> No
     j.on(fx.DepositRecorded(BOX_3))
     assert j.flow.step is vm.ApplyStep.RECEIPT
     receipt = j.last(fx.PrintSubmissionReceipt).receipt
-    assert receipt.compartment == 3
+    assert receipt.compartment == "A03"
     assert receipt.applicant == ZHANG.masked
     assert receipt.fee == "免费"
     j.on(fx.ReceiptPrinted())
@@ -786,7 +786,7 @@ def test_compartment_without_item_sensor_is_confirmed_by_the_door() -> None:
     j.on(DoorClosed(9))
     assert j.last(fx.RecordDeposit).verified_by_sensor is False
     j.on(fx.DepositRecorded(NO_SENSOR))
-    assert j.last(fx.PrintSubmissionReceipt).receipt.compartment == 9
+    assert j.last(fx.PrintSubmissionReceipt).receipt.compartment == "B09"
 
 
 def test_cancel_while_the_door_is_open_takes_the_papers_back() -> None:

@@ -384,7 +384,7 @@ def test_a_whole_journey_performs_each_effect_on_the_right_lane_and_ends_clean()
     assert rig.lockers.named("confirm") == [("confirm", 3, "ref-0001")]
     assert rig.submissions.deposits == [("ref-0001", "A03", True, False)]
     assert rig.flow.step is vm.ApplyStep.RECEIPT
-    assert rig.printer.printed[0].compartment == 3
+    assert rig.printer.printed[0].compartment == "A03"
     assert rig.view.body.status == "printed"  # type: ignore[union-attr]
 
     rig.do(vm.Finish())
