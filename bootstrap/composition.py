@@ -10,9 +10,9 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
 
@@ -35,6 +35,7 @@ from .terminal_services import (
 
 if TYPE_CHECKING:
     from screens.app import KioskApp
+    from screens.voice_player import VoicePlayer
 
 _log = logging.getLogger(__name__)
 
@@ -210,7 +211,7 @@ def attach_journeys(app: KioskApp, services: TerminalServices, session: CitizenS
         services.bridge.subscribe(PromptsSilenced, player.on_prompts_silenced)
 
     def speak(prompt: Voice) -> None:
-        if voice is not None:
+        if voice is not None and player.volume > 0:
             voice.speak(prompt.key, prompt.text, prompt.language)  # type: ignore[attr-defined]
 
     def send(intent: Intent) -> None:
@@ -241,4 +242,39 @@ def attach_journeys(app: KioskApp, services: TerminalServices, session: CitizenS
     attach_courier(app, services, session)
     Clock.schedule_interval(lambda _dt: services.sweep_reservations(), RESERVATION_SWEEP_S)
     app.bind(on_stop=lambda *_: player.unload_all())
+    attach_fleet(app, services, player)
     services.start()
+
+
+def attach_fleet(app: KioskApp, services: TerminalServices, player: VoicePlayer) -> None:
+    """The UI's side of the fleet ports: screenshot, the out-of-service notice, live settings,
+    restart (an orderly stop, then the process exits 75 for the service manager)."""
+    fleet_ui = services.fleet_ui
+    if services.fleet is None or fleet_ui is None:
+        return
+    guard = app.parts.guard
+    spoken_volume = {"volume": player.volume, "enabled": services.settings.voice.enabled}
+
+    def apply_live(values: Mapping[str, Any]) -> None:
+        """UI thread. What cannot change while running (notice rotation, the notices' texts,
+        switching voice on when it was off at start) is stored and takes effect at next start."""
+        if "idle.warn_after_s" in values:
+            guard.timer.warn_after_s = float(values["idle.warn_after_s"])
+        if "idle.countdown_s" in values:
+            guard.timer.countdown_s = float(values["idle.countdown_s"])
+        if "voice.volume" in values:
+            spoken_volume["volume"] = float(values["voice.volume"])
+        if "voice.enabled" in values:
+            spoken_volume["enabled"] = bool(values["voice.enabled"])
+        player.volume = spoken_volume["volume"] if spoken_volume["enabled"] else 0.0
+        if player.volume == 0.0:
+            player.stop()
+        _log.info("remote settings applied: %s", ", ".join(sorted(values)))
+
+    assert app.shell is not None
+    fleet_ui.attach(
+        capture=app.capture_png,
+        show_notice=app.shell.set_out_of_service,
+        apply_live=apply_live,
+        stop_app=app.request_exit,
+    )

@@ -8,13 +8,16 @@ a pre-rendered prompt. Stopped in reverse order before the database closes.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 from kiosk.apply.adapters import (
     CatalogAdapter,
@@ -39,6 +42,8 @@ from kiosk.courier.flow import CourierFlow, CourierFlowSettings
 from kiosk.courier.runtime import CourierRuntime, CourierServices
 from kiosk.courier.sign_in import CourierIdentity, CourierSignIn
 from kiosk.courier.view_models import CourierView
+from kiosk.fleet.commands import CommandFailed
+from kiosk.fleet.remote_config import WHITELIST
 from kiosk.front_door import FrontDoor, FrontDoorDispatch
 from kiosk.i18n import LocalizedText, MessageError
 from kiosk.pickup.adapters import CodeReaderSwitch, PickupDesk
@@ -51,7 +56,7 @@ from kiosk.pickup.tokens import TerminalKeyStore
 from kiosk.pickup.view_models import PickupView
 from kiosk.ports.camera import CameraError, CameraMode, PageCaptured
 from kiosk.ports.hall import CatalogEntry, CatalogUpdated, SubmissionAcknowledged
-from kiosk.ports.health import DeviceHealthChanged
+from kiosk.ports.health import DeviceHealthChanged, HealthReporting
 from kiosk.ports.identity import CardPlaced, CardReadFailed, CardRemoved
 from kiosk.ports.lockers import DoorClosed, DoorOpened, DoorState, ItemDetected, ItemRemoved
 from kiosk.ports.printer import (
@@ -67,6 +72,7 @@ from kiosk.session import CitizenSession
 from kiosk.storage import AuditLog, Database
 
 from .device_set import DeviceSet, build_devices
+from .fleet_link import FleetLink, build_fleet_link
 from .hall_link import HallLink, build_hall_link
 
 _log = logging.getLogger(__name__)
@@ -91,6 +97,7 @@ FRONT_DOOR_EVENTS: tuple[type, ...] = (CodeScanned, CardPlaced)
 COURIER_EVENTS: tuple[type, ...] = (CodeScanned, DoorClosed)
 TICK_S = 0.25
 RESERVATION_SWEEP_S = 30.0
+SCREENSHOT_WAIT_S = 10.0
 STARTUP_READINGS_WAIT_S = 5.0
 
 
@@ -168,6 +175,140 @@ class UiHooks:
     courier_clear_down: Callable[[], None] = lambda: None
 
 
+class FleetUi:
+    """The fleet ports the UI answers (kiosk/fleet/ports.py), called on the fleet's worker thread.
+
+    The link is built with the services, before the window exists, so each port hands its work to
+    the UI thread through the bridge once the app has plugged its hooks in (`attach`); until then
+    a screenshot fails with a sentence and the out-of-service state is kept and shown on attach.
+    Nothing here blocks the UI thread: the worker waits on a future with a deadline.
+    """
+
+    def __init__(self, settings: Settings, bridge: UiEventBridge) -> None:
+        self._settings = settings
+        self._bridge = bridge
+        self._lock = threading.Lock()
+        self.out_of_service = threading.Event()  # read by the front door on its own threads
+        self._messages = ("", "")
+        self._default_messages = ("", "")
+        self._capture: Callable[[], bytes] | None = None
+        self._show_notice: Callable[[bool, str, str], None] | None = None
+        self._apply_live: Callable[[Mapping[str, Any]], None] | None = None
+        self._stop_app: Callable[[int], None] | None = None
+
+    def attach(
+        self,
+        *,
+        capture: Callable[[], bytes],
+        show_notice: Callable[[bool, str, str], None],
+        apply_live: Callable[[Mapping[str, Any]], None],
+        stop_app: Callable[[int], None],
+    ) -> None:
+        """On the UI thread, once the window exists."""
+        with self._lock:
+            self._capture, self._show_notice = capture, show_notice
+            self._apply_live, self._stop_app = apply_live, stop_app
+        if self.out_of_service.is_set():
+            show_notice(True, *self._shown_messages())
+
+    # -- ScreenCapture --------------------------------------------------------------------
+    def capture_png(self) -> bytes:
+        capture = self._capture
+        if capture is None:
+            raise CommandFailed("the screen is not drawn yet (the app is starting); try again")
+        done: Future[bytes] = Future()
+
+        def on_ui_thread() -> None:
+            try:
+                done.set_result(capture())
+            except Exception as err:  # noqa: BLE001 - goes back to the worker as the failure
+                done.set_exception(err)
+
+        self._bridge.call_soon(on_ui_thread)
+        try:
+            return done.result(timeout=SCREENSHOT_WAIT_S)
+        except FutureTimeout as err:
+            raise CommandFailed(
+                f"the screen did not answer within {SCREENSHOT_WAIT_S:g} s (the UI may be busy)"
+            ) from err
+        except OSError as err:
+            raise CommandFailed(f"the screenshot could not be written: {err}") from err
+
+    # -- OutOfServiceNotice ---------------------------------------------------------------
+    def set_out_of_service(self, active: bool, message_zh: str, message_en: str) -> None:
+        with self._lock:
+            self._messages = (message_zh, message_en)
+        if active:
+            self.out_of_service.set()
+        else:
+            self.out_of_service.clear()
+        shown = self._shown_messages()
+        self._on_ui(lambda: self._show_notice(active, *shown) if self._show_notice else None)
+
+    def _shown_messages(self) -> tuple[str, str]:
+        with self._lock:
+            zh, en = self._messages
+            default_zh, default_en = self._default_messages
+        return zh or default_zh, en or default_en
+
+    # -- RemoteConfigTarget ---------------------------------------------------------------
+    def apply_remote_config(self, values: Mapping[str, Any]) -> None:
+        chosen = dict(values)
+        with self._lock:
+            zh, en = self._default_messages
+            zh = str(chosen.get("service.out_of_service_message_zh", zh))
+            en = str(chosen.get("service.out_of_service_message_en", en))
+            self._default_messages = (zh, en)
+        if self.out_of_service.is_set():
+            shown = self._shown_messages()
+            self._on_ui(lambda: self._show_notice(True, *shown) if self._show_notice else None)
+        self._on_ui(lambda: self._apply_live(chosen) if self._apply_live else None)
+
+    def reload_local_config(self) -> Mapping[str, Any]:
+        """The whitelisted values the file gave at start-up, applied again live."""
+        values = whitelisted_file_values(self._settings)
+        self.apply_remote_config(values)
+        return values
+
+    # -- Restarter ------------------------------------------------------------------------
+    def request_restart(self, exit_code: int) -> None:
+        _log.warning("restart requested remotely: stopping the app (exit code %d)", exit_code)
+        self._on_ui(lambda: self._stop_app(exit_code) if self._stop_app else None)
+
+    def _on_ui(self, fn: Callable[[], None]) -> None:
+        self._bridge.call_soon(fn)
+
+
+def present_devices(settings: Settings, devices: DeviceSet) -> dict[str, HealthReporting]:
+    """The fleet's device nodes that this terminal has; the card readers are built in the order
+    of the settings (identity card first), so that order names them."""
+    chosen = settings.devices
+    readers = iter(devices.card_readers)
+    named: dict[str, object | None] = {
+        "printer": devices.printer,
+        "idcard": next(readers, None) if chosen.idcard.enabled else None,
+        "sscard": next(readers, None) if chosen.sscard.enabled else None,
+        "scanner": devices.scanner,
+        "camera": devices.camera,
+    }
+    return {
+        node: cast(HealthReporting, device)
+        for node, device in named.items()
+        if callable(getattr(device, "health", None))
+    }
+
+
+def whitelisted_file_values(settings: Settings) -> dict[str, Any]:
+    """The remotely settable keys that exist in the settings file ("service.*" are fleet-only)."""
+    values: dict[str, Any] = {}
+    for key in WHITELIST:
+        section, name = key.split(".", 1)
+        holder = getattr(settings, section, None)
+        if holder is not None and hasattr(holder, name):
+            values[key] = getattr(holder, name)
+    return values
+
+
 @dataclass
 class TerminalServices:
     settings: Settings
@@ -187,11 +328,18 @@ class TerminalServices:
     pickup_worker: ThreadPoolExecutor | None = None
     courier: CourierRuntime | None = None
     courier_worker: ThreadPoolExecutor | None = None
+    fleet: FleetLink | None = None  # [fleet] enabled
+    fleet_ui: FleetUi | None = None
 
     def start(self) -> None:
-        """From the first frame: devices, the link to the hall, start-up reconciliation."""
-        self.devices.start(self.compartments.locker_event_sink(forward=self.bridge.post))
+        """From the first frame: devices, the hall and fleet links, start-up reconciliation."""
+        sink = self.compartments.locker_event_sink(forward=self.bridge.post)
+        if self.fleet is not None:  # door and health events refresh the telemetry at once
+            sink = self.fleet.event_sink(sink)
+        self.devices.start(sink)
         self.hall.start()
+        if self.fleet is not None:
+            self.fleet.start()
         self.worker.submit(self._reconcile_doors)
         for event_type in APPLY_EVENTS:
             self.bridge.subscribe(event_type, self.runtime.handle)
@@ -209,6 +357,8 @@ class TerminalServices:
     def stop(self) -> None:
         if self.voice is not None:
             self.voice.close()  # type: ignore[attr-defined]
+        if self.fleet is not None:  # first: publishes `disconnected` while the rest still runs
+            self.fleet.stop()
         self.hall.stop()
         self.devices.stop()
         self.worker.shutdown(wait=True, cancel_futures=False)
@@ -314,6 +464,21 @@ def build_terminal_services(
     pickup, desk = build_pickup(
         settings, database, compartments, hall, devices, bridge, session, ui, pickup_worker
     )
+    fleet_ui = FleetUi(settings, bridge)
+    fleet = build_fleet_link(
+        settings,
+        database,
+        devices=present_devices(settings, devices),
+        columns=devices.locker_columns,
+        compartments=compartments,
+        outbox=hall.outbox,
+        printer=devices.printer,
+        screen=fleet_ui,
+        notice=fleet_ui,
+        config_target=fleet_ui,
+        restarter=fleet_ui,
+        data_dir=str(folder),
+    )
     front_door = FrontDoorDispatch(
         FrontDoor(
             courier_for_id_hash=lambda sha: _courier_card(hall, sha),
@@ -321,7 +486,12 @@ def build_terminal_services(
         ),
         worker=pickup_worker.submit,
         post=bridge.call_soon,
-        idle=lambda: not runtime.active and not pickup.active and not courier.active,
+        idle=lambda: (
+            not runtime.active
+            and not pickup.active
+            and not courier.active
+            and not fleet_ui.out_of_service.is_set()  # set remotely: nothing new starts
+        ),
         start_pickup=pickup.start_with,
         sign_in_courier=lambda route: courier.begin_sign_in(route.card_id, route.via),
     )
@@ -343,6 +513,8 @@ def build_terminal_services(
         pickup_worker,
         courier,
         courier_worker,
+        fleet,
+        fleet_ui,
     )
 
 

@@ -19,9 +19,10 @@ from kiosk.notices import NoticeBoard
 from kiosk.ports.ui_events import UiEventBridge
 from kiosk.session import SessionGuard, SessionSnapshot
 
-from . import attract_screen, service_start_screen
+from . import attract_screen, out_of_service_screen, service_start_screen
 from .help_overlay import HelpOverlay
 from .idle_overlay import IdleOverlay
+from .out_of_service_screen import OutOfServiceView, out_of_service_view
 from .view_models import (
     CurrentNotice,
     ServiceKind,
@@ -115,6 +116,7 @@ class ShellPresenter:
         self._service: ServiceKind = "apply"
         self._idle_status: IdleStatus = IdleResting()
         self._notice_index: int | None = None
+        self._out_of_service: OutOfServiceView | None = None
         self._toolbar_watchers: list[Callable[[ToolbarView], None]] = []
         self._redraw = Clock.create_trigger(self._render, 0)
 
@@ -130,6 +132,7 @@ class ShellPresenter:
         session.subscribe(self._parts.bridge.post)
         Clock.schedule_interval(self._tick_idle, IDLE_TICK_S)
         Clock.schedule_interval(self._check_notice, NOTICE_CHECK_S)
+        self._screens.bind(current=lambda *_: self._show_out_of_service())
         self._render()
 
     # -- intents (called by the widgets) ---------------------------------------------------
@@ -153,6 +156,9 @@ class ShellPresenter:
         self._help.dismiss(animation=False)
 
     def start_service(self, kind: ServiceKind) -> None:
+        if self._out_of_service is not None:
+            self._show_out_of_service()  # a touch that slipped through: nothing starts
+            return
         if kind == "apply" and self._parts.apply is not None:
             self._parts.apply.start()  # its first view switches to the identify screen
             return
@@ -200,7 +206,43 @@ class ShellPresenter:
         index, notice = current
         return CurrentNotice(index=index, count=len(board.notices), notice=notice)
 
+    # -- out of service (set remotely by a technician; UI thread) -------------------------------
+    @property
+    def out_of_service(self) -> bool:
+        return self._out_of_service is not None
+
+    def set_out_of_service(self, active: bool, message_zh: str, message_en: str) -> None:
+        """Cover the attract screen with the notice, or take it away.
+
+        A journey under way is left to finish (a citizen mid-way with a door open or a card in
+        the reader is better served by finishing than by being cut off); the notice appears the
+        moment the terminal comes back to its attract screen, and no new journey starts."""
+        if not active:
+            self._out_of_service = None
+            if self._screens.current == out_of_service_screen.NAME:
+                self._screens.current = attract_screen.NAME
+            return
+        identity = self._parts.identity
+        self._out_of_service = out_of_service_view(
+            message_zh, message_en, hotline=identity.hotline, terminal_id=identity.terminal_id
+        )
+        self._screens.get_screen(out_of_service_screen.NAME).view = self._out_of_service
+        self._show_out_of_service()
+
+    def _journey_under_way(self) -> bool:
+        journeys = (self._parts.apply, self._parts.pickup, self._parts.courier)
+        return any(journey is not None and journey.active for journey in journeys)
+
+    def _show_out_of_service(self) -> None:
+        if self._out_of_service is None or self._journey_under_way():
+            return
+        if self._screens.current in (attract_screen.NAME, service_start_screen.NAME):
+            if self._help.parent is not None:
+                self._help.dismiss(animation=False)
+            self._screens.current = out_of_service_screen.NAME
+
     def _check_notice(self, _dt: float) -> None:
+        self._show_out_of_service()  # a journey that ended while the notice was waiting
         current = self._current_notice()
         index = current.index if current else None
         if index != self._notice_index:
