@@ -40,7 +40,7 @@ class ReceiptContent:
 
 
 def agent_sentence(agent: ApplyingAgent, language: Language) -> str:
-    """"代办员 李主任 (C-0002) 代为提交": the same words on the review, the screen and paper."""
+    """The agent line, e.g. "代办员 李主任 (C-0002) 代为提交": one wording on review and receipt."""
     return tr("apply.agent.submitted_by", language, name=agent.name, card_id=agent.card_id)
 
 
