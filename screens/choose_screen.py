@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
+from kivy.clock import Clock
+from kivy.core.text import Label as CoreLabel
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import Screen
@@ -74,6 +76,7 @@ class ChoiceRow(ButtonBehavior, BoxLayout):  # type: ignore[misc]
 class TabButton(KioskButton):
     tab = StringProperty("most_used")
     selected = BooleanProperty(False)
+    font_scale = NumericProperty(1.0)  # below 1 only while typing (ChooseScreen._fit_tabs)
 
 
 class ChooseScreen(Screen):  # type: ignore[misc]
@@ -87,11 +90,20 @@ class ChooseScreen(Screen):  # type: ignore[misc]
     show_keyboard = BooleanProperty(False)
     identify_label = StringProperty("")
     language = StringProperty("zh-CN")
+    # Four tabs in a row only while every word of every label fits a quarter of the row: Kivy
+    # cuts a word that does not fit anywhere ("By departme / nt"), which nobody can read. While
+    # the keyboard is up the list needs the height more, so the labels shrink a little instead.
+    tab_columns = NumericProperty(4)
+    # Departments are a name and a count: they sit two or three to a row where the row is wide
+    # for the text size, so a short screen shows them all without scrolling.
+    short_rows = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._tabs: tuple[TabView, ...] = ()
         self._entries: tuple[ChoiceEntry, ...] | None = None
+        self._fit_tabs_trigger = Clock.create_trigger(self._fit_tabs, 0)
+        self.bind(width=self._fit_tabs_trigger, show_keyboard=self._fit_tabs_trigger)
 
     def render(self, view: ApplyView) -> None:
         body = view.body
@@ -149,13 +161,50 @@ class ChooseScreen(Screen):  # type: ignore[misc]
         for tab in tabs:
             button = TabButton(tab=tab.tab, text=tab.label, selected=tab.selected)
             button.bind(on_release=lambda b: self.show_tab(b.tab))
+            # large text changes the font size; the scale set below settles at once (same value)
+            button.bind(font_size=self._fit_tabs_trigger)
             box.add_widget(button)
+        self._fit_tabs_trigger()
+
+    def _fit_tabs(self, *_args: object) -> None:
+        box = self.ids.tabs
+        buttons: list[TabButton] = list(box.children)
+        if not buttons:
+            return
+        first = buttons[0]
+        text_padding = first.width - first.text_size[0] if first.text_size[0] else 0.0
+        room = (box.width - box.spacing[0] * 3) / 4 - text_padding - 2  # Kivy rounds widths
+        base_sizes = [button.font_size / max(button.font_scale, 0.01) for button in buttons]
+        widest_word = self._widest_word(buttons, base_sizes)
+        scale = 1.0
+        if widest_word > room and self.show_keyboard:
+            # fonts come in whole pixel sizes: aim a little under, then measure what is drawn
+            scale = max(0.7, room * 0.95 / widest_word)
+            widest_word = self._widest_word(buttons, [size * scale for size in base_sizes])
+        self.tab_columns = 4 if widest_word <= room else 2
+        for button in buttons:
+            button.font_scale = scale
+
+    @staticmethod
+    def _widest_word(buttons: list[TabButton], font_sizes: list[float]) -> float:
+        widest = 0.0
+        for button, font_size in zip(buttons, font_sizes, strict=True):
+            ruler = CoreLabel(font_size=font_size, bold=button.bold)
+            ruler.resolve_font_name()
+            for word in button.text.split():
+                widest = max(widest, float(ruler.get_extents(word)[0]))
+        return widest
 
     def _build_rows(self, entries: tuple[ChoiceEntry, ...]) -> None:
         self._entries = entries
         rows = self.ids.rows
         rows.clear_widgets()
         for entry in entries:
-            rows.add_widget(ChoiceRow(entry=entry, owner=self))
+            row = ChoiceRow(entry=entry, owner=self)
+            if entry.subtitle == self.heading:
+                # the items of one department all name it; the heading above already does
+                row.subtitle = ""
+            rows.add_widget(row)
+        self.short_rows = bool(entries) and all(entry.kind == "department" for entry in entries)
         self.has_entries = bool(entries)
         self.ids.scroller.scroll_y = 1

@@ -191,7 +191,9 @@ class FormScreen(Screen):  # type: ignore[misc]
             elif kind == "date":
                 made = DatePicker()
             else:
-                made = PinyinKeyboard()
+                # 26 letters in four rows: keys a little shorter (never under 15 mm) leave the
+                # field list room on a short screen
+                made = PinyinKeyboard(key_height_scale=0.72)
             made.bind(on_text_changed=self.keypad_typed)
             self._keypads[kind] = made
         keypad = self._keypads[kind]

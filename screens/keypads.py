@@ -68,6 +68,7 @@ class KeypadKey(KioskButton):
 
     code = StringProperty("")
     command = BooleanProperty(False)  # delete/clear look different from the character keys
+    height_scale = NumericProperty(1.0)  # of app.touch_target; the kv rule never goes under 15 mm
 
 
 class TouchKeypad(BoxLayout):  # type: ignore[misc]
@@ -79,6 +80,9 @@ class TouchKeypad(BoxLayout):  # type: ignore[misc]
     text = StringProperty("")
     max_length = NumericProperty(0)
     language = StringProperty("zh-CN")
+    # A keyboard that shares the screen with a list it feeds (the search) may use keys shorter
+    # than the usual generous target, still at least 15 mm (keypads.kv), so the list keeps room.
+    key_height_scale = NumericProperty(1.0)
     __events__ = ("on_text_changed",)
 
     def __init__(self, **kwargs: Any) -> None:
@@ -106,6 +110,7 @@ class TouchKeypad(BoxLayout):  # type: ignore[misc]
                     text=key_label(code, self.language),
                     command=code in (DELETE, CLEAR, SPACE),
                     size_hint_x=weight,
+                    height_scale=self.key_height_scale,
                 )
                 key.bind(on_release=self._key_released)
                 self.keys[code] = key
@@ -122,6 +127,10 @@ class TouchKeypad(BoxLayout):  # type: ignore[misc]
         if self.disabled and not self.collide_point(*touch.pos):
             return False
         return bool(super().on_touch_down(touch))
+
+    def on_key_height_scale(self, _instance: object, scale: float) -> None:
+        for key in self.keys.values():
+            key.height_scale = scale
 
     def on_language(self, _instance: object, language: str) -> None:
         for code, key in self.keys.items():
@@ -269,6 +278,10 @@ class DatePicker(BoxLayout):  # type: ignore[misc]
     language = StringProperty("zh-CN")
     captions = ListProperty(list(_DATE_LABELS["zh-CN"]))
     __events__ = ("on_text_changed",)
+
+    def on_key_height_scale(self, _instance: object, scale: float) -> None:
+        for key in self.keys.values():
+            key.height_scale = scale
 
     def on_language(self, _instance: object, language: str) -> None:
         self.captions = list(_DATE_LABELS.get(language, _DATE_LABELS["zh-CN"]))

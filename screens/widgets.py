@@ -2,15 +2,49 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import ColorProperty, ObjectProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
 from . import palette
+from .text_wrap import has_cjk, wrap_lines
 from .view_models import ToolbarView
 
 KV_FILE = "widgets.kv"
+
+
+# Kivy's own layout may round a line a pixel wider than the sum of its pieces; keep clear of that.
+_WRAP_SLACK_PX = 2.0
+
+
+class FlowLabel(Label):  # type: ignore[misc]
+    """A paragraph label (styled in widgets.kv) that breaks Chinese lines by the 禁则 rules.
+
+    `text` stays exactly what the view gave, so tests and the screen reader see the sentence;
+    only the text handed to the renderer gets the line breaks (see screens.text_wrap).
+    """
+
+    def texture_update(self, *args: Any) -> None:
+        core = self._label
+        width = self.text_size[0]
+        if width and not self.markup and not self.shorten and has_cjk(self.text):
+            core.resolve_font_name()
+            padding = self.padding[0] + self.padding[2]
+            widths: dict[str, float] = {}
+
+            def measure(piece: str) -> float:
+                if piece not in widths:
+                    widths[piece] = float(core.get_extents(piece)[0])
+                return widths[piece]
+
+            lines = wrap_lines(self.text, width - padding - _WRAP_SLACK_PX, measure)
+            core.text = "\n".join(lines)
+        else:
+            core.text = self.text
+        super().texture_update(*args)
 
 
 class KioskButton(ButtonBehavior, Label):  # type: ignore[misc]

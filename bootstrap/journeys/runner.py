@@ -20,6 +20,7 @@ from kivy.base import EventLoop
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.input.motionevent import MotionEvent
+from kivy.uix.widget import Widget
 
 from screens.app import KioskApp
 
@@ -146,6 +147,7 @@ class JourneyRunner:
         if widget is None or widget.get_root_window() is None or widget.disabled:
             record.detail = f"widget {label} is not on screen"
             return False
+        yield from self._scroll_into_view(widget)
         x, y = widget.to_window(*widget.center)
         touched = {"widget": label, "x": round(x), "y": round(y)}
         record.touches.append(touched)
@@ -162,6 +164,21 @@ class JourneyRunner:
         for _ in range(FRAMES_AFTER_TOUCH):
             yield
         return True
+
+    def _scroll_into_view(self, widget: Widget) -> Iterator[None]:
+        """A person scrolls a list until the row they want is in sight, then touches it; the
+        scroll is not counted as a touch."""
+        from kivy.uix.scrollview import ScrollView
+
+        node = widget.parent
+        while node is not None and node is not node.parent:
+            if isinstance(node, ScrollView):
+                if node.viewport_size[1] > node.height:
+                    node.scroll_to(widget, padding=0, animate=False)
+                    for _ in range(FRAMES_TO_SETTLE):
+                        yield
+                return
+            node = node.parent
 
     def _screenshot(self, stem: str, record: StepRecord) -> Iterator[None]:
         self._pending_shot = self.out_dir / f"{stem}.png"
