@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware_stubs.launcher import start_stubs
+from firmware_stubs.mqtt_locker_column import MOSQUITTO, MosquittoBroker
 from kiosk.config import Settings, load_settings, resolve_config_path
+from kiosk.fleet import FleetIdError, device_id_for
 
 from .composition import build_app, has_display
 from .journeys import DEFAULT_HEADLESS_JOURNEY, JOURNEYS, JourneyUnavailable
@@ -70,12 +73,15 @@ def demo_world(settings: Settings, out_dir: Path) -> Iterator[DemoWorld]:
     Unless the configuration names a real hall (its token is set), the demo starts its own seeded
     hall on a free loopback port. Unless it names a data folder, the terminal's state goes to a
     fresh temporary one, so demo runs never see each other's outbox or pinned hall key.
+    Unless the configuration already joins a fleet, the terminal joins a private one (see
+    `join_demo_fleet`), so a technician's console can watch and command the demo.
     """
     with contextlib.ExitStack() as stack:
         state = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kiosk-demo-")))
         if not settings.storage.data_dir:
             storage = settings.storage.model_copy(update={"data_dir": str(state / "terminal")})
             settings = settings.model_copy(update={"storage": storage})
+        settings = join_demo_fleet(stack, settings, state / "fleet")
         if not settings.hall.token:
             try:
                 from service_hall.testing import running_hall
@@ -90,6 +96,56 @@ def demo_world(settings: Settings, out_dir: Path) -> Iterator[DemoWorld]:
             settings = settings.model_copy(update={"hall": link})
             print(f"kiosk demo: service hall at {hall.url}/staff/ (user admin)")
         yield _with_stubs(stack, settings, out_dir)
+
+
+def join_demo_fleet(
+    stack: contextlib.ExitStack[bool | None], settings: Settings, folder: Path
+) -> Settings:
+    """A private Mosquitto on a free port and a console key pair made for this run.
+
+    The demo terminal trusts that key, so the printed `kiosk fleet` lines can watch it and send it
+    signed commands, and a simulated fleet can join the same broker. A configuration that already
+    enables `[fleet]` keeps its own broker and key: the demo must not redirect a real terminal.
+    """
+    if settings.fleet.enabled:
+        print(f"kiosk demo: fleet link to {settings.fleet.broker_url} (from your configuration)")
+        return settings
+    if shutil.which(MOSQUITTO) is None:
+        print(
+            f"kiosk demo: fleet monitoring is off in this demo: there is no MQTT broker here"
+            f" ({MOSQUITTO} is missing; install the Debian package 'mosquitto')."
+        )
+        return settings
+    try:
+        from fleet_console.keys import generate_key_pair
+    except ModuleNotFoundError:  # the kiosk bundle ships without the console
+        print("kiosk demo: fleet monitoring is off in this demo: this build has no fleet console")
+        return settings
+    try:
+        device = device_id_for(settings.terminal.id, settings.fleet.device_id)
+    except FleetIdError as err:
+        print(f"kiosk demo: fleet monitoring is off in this demo: {err}")
+        return settings
+    broker = MosquittoBroker()
+    try:
+        broker.start()
+    except RuntimeError as err:
+        broker.cleanup()
+        print(f"kiosk demo: fleet monitoring is off in this demo: {err}")
+        return settings
+    stack.callback(broker.cleanup)
+    key_path = folder / "fleet-console.key"
+    public_key = generate_key_pair(key_path)
+    fleet = settings.fleet.model_copy(
+        update={"enabled": True, "broker_url": broker.url, "console_public_key": public_key}
+    )
+    print(f"kiosk demo: terminal {device} reports to the fleet broker at {broker.url}; try")
+    print(f"  kiosk fleet console --broker {broker.url} --key {key_path}")
+    print(
+        f"  kiosk fleet simulate --terminals 20 --broker {broker.url}"
+        f" --console-public-key {public_key}"
+    )
+    return settings.model_copy(update={"fleet": fleet})
 
 
 def _with_stubs(

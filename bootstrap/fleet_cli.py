@@ -206,6 +206,7 @@ def _status(args: argparse.Namespace) -> int:
     try:
         _wait_quiet(link, 0.5, args.wait)
         terminals = link.store.terminals()
+        devices = {t.device_id: _device_states(link.store.values(t.device_id)) for t in terminals}
     finally:
         link.stop()
     if args.json:
@@ -216,6 +217,7 @@ def _status(args: argparse.Namespace) -> int:
                         "device_id": t.device_id,
                         "state": t.state,
                         "urgency": t.urgency_label,
+                        "devices": devices[t.device_id],
                         "alerts": [
                             {"id": a.alert_id, "severity": a.severity.value, "text": a.text_en}
                             for a in t.alerts
@@ -237,6 +239,11 @@ def _status(args: argparse.Namespace) -> int:
         more = f" (+{len(t.alerts) - 1} more)" if len(t.alerts) > 1 else ""
         print(f"{t.device_id:<{width}}  {t.state:<12} {t.urgency_label:<9} {first}{more}")
     return 0
+
+
+def _device_states(values: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Each device node's health (printer, locker-a, idcard, …): the nodes that carry a state."""
+    return {node: props["state"] for node, props in sorted(values.items()) if "state" in props}
 
 
 def _cmd(args: argparse.Namespace) -> int:
@@ -325,7 +332,7 @@ def _show_result(device: str, args: argparse.Namespace, result: Any, link: Any) 
 
 
 def _simulate(args: argparse.Namespace) -> int:
-    from fleet_console.simulator import run_simulator
+    from fleet_console.simulator import SimulatorError, run_simulator
 
     url = args.broker or os.environ.get(BROKER_ENV_VAR) or "mqtt://127.0.0.1:1883"
     public = ""
@@ -335,15 +342,20 @@ def _simulate(args: argparse.Namespace) -> int:
         pub_file = _key_path(args).with_name(_key_path(args).name + ".pub")
         if pub_file.exists():
             public = pub_file.read_text(encoding="ascii").strip()
-    return run_simulator(
-        url,
-        args.terminals,
-        prefix=args.prefix,
-        console_public_key=public,
-        fault_every_s=args.fault_every,
-        duration_s=args.duration,
-        password=args.password or "",
-    )
+    try:
+        return run_simulator(
+            url,
+            args.terminals,
+            prefix=args.prefix,
+            console_public_key=public,
+            fault_every_s=args.fault_every,
+            duration_s=args.duration,
+            password=args.password or "",
+            password_dir=args.password_dir or "",
+            ca_file=args.ca_file or "",
+        )
+    except SimulatorError as err:
+        return _fail(str(err), EXIT_USAGE)
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -417,6 +429,12 @@ def register(commands: Any, add_config_argument: Callable[[argparse.ArgumentPars
     simulate.add_argument("--terminals", type=int, default=10)
     simulate.add_argument("--prefix", default="sim")
     simulate.add_argument("--password", help="the simulated terminals' broker password")
+    simulate.add_argument(
+        "--password-dir",
+        metavar="DIR",
+        help="one <id>.password per terminal: the credentials/ of `kiosk fleet broker-config`",
+    )
+    simulate.add_argument("--ca-file", metavar="FILE", help="CA certificate of the broker (mqtts)")
     simulate.add_argument("--console-public-key", help="default: the .pub next to --key")
     simulate.add_argument("--fault-every", type=float, default=60.0, metavar="S")
     simulate.add_argument("--duration", type=float, metavar="S", help="default: until Ctrl-C")

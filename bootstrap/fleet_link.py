@@ -33,6 +33,7 @@ from kiosk.fleet import (
     RemoteConfig,
     RingLogHandler,
     SqliteFleetStore,
+    SubmissionsToday,
     build_handlers,
     device_id_for,
     load_public_key,
@@ -199,6 +200,7 @@ def build_fleet_link(
         system=system,
         out_of_service=lambda: out_of_service["active"],
         config_version=lambda: remote_config.reported.version,
+        submissions_today=SubmissionsToday(database).count,
     )
     broker = BrokerSettings(
         fleet.broker_url,

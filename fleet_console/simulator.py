@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from backend_client.fleet_mqtt import BrokerSettings, FleetMqttLink, FleetNetwork
 from kiosk.compartments.model import (
@@ -55,6 +56,27 @@ _FAULTS: Sequence[tuple[str, HealthState, str]] = (
     ("scanner", HealthState.OFFLINE, "the code scanner does not answer; check its cable."),
     ("camera", HealthState.FAULT, "the document camera gives no picture; check its cable."),
 )
+
+
+class SimulatorError(Exception):
+    """The simulated fleet cannot start as asked; the message says what to change."""
+
+
+def read_terminal_password(password_dir: str, device_id: str) -> str:
+    """The clear password `kiosk fleet broker-config` wrote for one terminal account.
+
+    That command writes `credentials/<device-id>.password` beside the broker files; the
+    simulator takes that folder, so a simulated fleet logs in exactly as real terminals would.
+    """
+    path = Path(password_dir) / f"{device_id}.password"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as err:
+        raise SimulatorError(
+            f"no password for {device_id}: {path} cannot be read ({err.strerror}); give the "
+            f"simulated ids to `kiosk fleet broker-config --terminal {device_id} …` and pass its "
+            "credentials folder as --password-dir."
+        ) from err
 
 
 class FakeDevice:
@@ -185,6 +207,7 @@ class SimulatedTerminal:
         self.column = FakeDevice("A")
         self.compartments = FakeCompartments("A")
         self.notice = _Notice()
+        self.submissions = 0  # applications "taken" today, for the console's chart
         self.store = MemoryFleetStore()
         self.logs = RingLogHandler(200)
         config = RemoteConfig(self.store)
@@ -216,6 +239,7 @@ class SimulatedTerminal:
             system=lambda: (20_000.0, None),
             out_of_service=lambda: self.notice.active,
             config_version=lambda: config.reported.version,
+            submissions_today=lambda: self.submissions,
         )
         self.link = FleetMqttLink(
             self.telemetry,
@@ -245,6 +269,11 @@ class SimulatedTerminal:
             what = f"{name} ok"
         self.link.nudge()
         return what
+
+    def take_application(self) -> None:
+        """A citizen submitted here: the console's submissions chart moves."""
+        self.submissions += 1
+        self.link.nudge()
 
 
 class _Restart:
@@ -289,17 +318,27 @@ def build_fleet(
     poll_s: float = 30.0,
     seed: int = 1,
     password: str = "",
+    password_dir: str = "",
     ca_file: str = "",
 ) -> Fleet:
-    """N terminals named <prefix>-0001…; each logs in as its device id (the fleet ACL's rule)."""
+    """N terminals named <prefix>-0001…; each logs in as its device id (the fleet ACL's rule).
+
+    `password` is one password for all (a test broker); `password_dir` holds one file per
+    terminal as `kiosk fleet broker-config` writes them (a hardened broker) and wins if both are
+    given. A missing file raises `SimulatorError` before any terminal connects.
+    """
+    ids = [f"{prefix}-{index + 1:04d}" for index in range(terminals)]
+    passwords = {
+        device_id: read_terminal_password(password_dir, device_id) if password_dir else password
+        for device_id in ids
+    }
     network = FleetNetwork(workers=2, name=f"fleet-{prefix}")
     fleet = []
-    for index in range(terminals):
-        device_id = f"{prefix}-{index + 1:04d}"
+    for index, device_id in enumerate(ids):
         broker = BrokerSettings(
             broker_url,
             username=device_id,
-            password=password,
+            password=passwords[device_id],
             ca_file=ca_file,
             keepalive_s=keepalive_s,
         )
@@ -329,13 +368,16 @@ def run_simulator(
     duration_s: float | None = None,
     seed: int = 1,
     password: str = "",
+    password_dir: str = "",
     ca_file: str = "",
     stop: threading.Event | None = None,
     echo: Callable[[str], None] = print,
 ) -> int:
-    """Run until Ctrl-C, `stop` or `duration_s`; every `fault_every_s` one terminal changes.
+    """Run until Ctrl-C, `stop` or `duration_s`; every `fault_every_s` one terminal changes
+    and a few take an application.
 
-    Returns 0. The CLI passes its parsed options straight through.
+    Returns 0. The CLI passes its parsed options straight through; a missing password file
+    raises `SimulatorError`.
     """
     fleet = build_fleet(
         broker_url,
@@ -346,6 +388,7 @@ def run_simulator(
         heartbeat_s=heartbeat_s,
         seed=seed,
         password=password,
+        password_dir=password_dir,
         ca_file=ca_file,
     )
     stop = stop or threading.Event()
@@ -355,9 +398,11 @@ def run_simulator(
     deadline = None if duration_s is None else time.monotonic() + duration_s
     try:
         while not stop.is_set():
-            wait = fault_every_s
+            # no faults asked for (0): just wait for the stop or the deadline
+            wait: float | None = fault_every_s if fault_every_s > 0 else None
             if deadline is not None:
-                wait = min(wait, deadline - time.monotonic())
+                left = deadline - time.monotonic()
+                wait = left if wait is None else min(wait, left)
                 if wait <= 0:
                     break
             if stop.wait(wait):
@@ -365,6 +410,8 @@ def run_simulator(
             if fault_every_s > 0 and (deadline is None or time.monotonic() < deadline):
                 terminal = rng.choice(fleet.terminals)
                 echo(f"{terminal.device_id}: {terminal.fault()}")
+                for busy in rng.sample(fleet.terminals, max(1, len(fleet.terminals) // 4)):
+                    busy.take_application()
     except KeyboardInterrupt:
         pass
     finally:
@@ -378,12 +425,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--terminals", type=int, default=3)
     parser.add_argument("--prefix", default="sim")
     parser.add_argument("--console-public-key", default="")
+    parser.add_argument("--password-dir", default="", help="credentials/ of broker-config")
+    parser.add_argument("--ca-file", default="", help="the broker's CA certificate (mqtts)")
     parser.add_argument("--keepalive", type=int, default=30)
     parser.add_argument("--heartbeat", type=float, default=900.0)
     parser.add_argument("--fault-every", type=float, default=60.0)
     parser.add_argument("--duration", type=float, default=None)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    try:
+        return _run(args)
+    except SimulatorError as err:
+        print(f"fleet-simulator: {err}", flush=True)
+        return 64
+
+
+def _run(args: argparse.Namespace) -> int:
     return run_simulator(
         args.broker,
         args.terminals,
@@ -393,6 +450,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         heartbeat_s=args.heartbeat,
         fault_every_s=args.fault_every,
         duration_s=args.duration,
+        password_dir=args.password_dir,
+        ca_file=args.ca_file,
         echo=lambda line: print(line, flush=True),
     )
 

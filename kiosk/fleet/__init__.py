@@ -25,6 +25,7 @@ from .logring import RingLogHandler
 from .model import ColumnReport, DoorReport, TerminalSnapshot
 from .remote_config import WHITELIST, RemoteConfig, RemoteConfigRefused
 from .store import FleetStore, MemoryFleetStore, SqliteFleetStore
+from .submissions import SubmissionsToday
 from .telemetry import FleetTelemetry, Publish
 from .topics import FleetIdError, FleetTopics, device_id_for
 
@@ -54,6 +55,7 @@ __all__ = [
     "Severity",
     "SqliteFleetStore",
     "Status",
+    "SubmissionsToday",
     "TerminalSnapshot",
     "build_handlers",
     "canonical_json",

@@ -74,6 +74,7 @@ class TerminalSnapshot:
     cpu_temperature_c: float | None = None
     out_of_service: bool = False
     config_version: int = 0
+    submissions_today: int | None = None  # None: this terminal takes no applications
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,8 @@ def describe(snapshot: TerminalSnapshot) -> tuple[NodeSpec, ...]:
         system.append(PropertySpec("disk-free", "Disk free", "integer", unit="MB"))
     if snapshot.cpu_temperature_c is not None:
         system.append(PropertySpec("cpu-temperature", "CPU temperature", "integer", unit="°C"))
+    if snapshot.submissions_today is not None:
+        system.append(PropertySpec("submissions-today", "Applications submitted today", "integer"))
     nodes.append(NodeSpec("system", "Terminal", "gzk-system", tuple(system)))
     return tuple(nodes)
 
@@ -255,6 +258,8 @@ def values(snapshot: TerminalSnapshot) -> dict[tuple[str, str], str]:
         out[("system", "disk-free")] = str(int(snapshot.disk_free_mb))
     if snapshot.cpu_temperature_c is not None:
         out[("system", "cpu-temperature")] = str(round(snapshot.cpu_temperature_c))
+    if snapshot.submissions_today is not None:
+        out[("system", "submissions-today")] = str(snapshot.submissions_today)
     return out
 
 

@@ -54,6 +54,7 @@ class SnapshotSources:
     system: Callable[[], tuple[float | None, float | None]] | None = None
     out_of_service: Callable[[], bool] | None = None
     config_version: Callable[[], int] | None = None
+    submissions_today: Callable[[], int] | None = None
 
 
 def build_snapshot(sources: SnapshotSources) -> TerminalSnapshot:
@@ -95,4 +96,5 @@ def build_snapshot(sources: SnapshotSources) -> TerminalSnapshot:
         cpu_temperature_c=temperature,
         out_of_service=sources.out_of_service() if sources.out_of_service else False,
         config_version=sources.config_version() if sources.config_version else 0,
+        submissions_today=sources.submissions_today() if sources.submissions_today else None,
     )
