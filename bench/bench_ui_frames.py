@@ -11,9 +11,17 @@ the camera (a QR code, a page moving, a page lying still, nothing) and records, 
   no interval > 50 ms.
 - draw interval: time between two buffer swaps (Window on_flip). Kivy draws only when something
   changed, so this follows the camera preview's frame rate, not the loop's health.
+- CPU wait (Linux): how much of each loop interval the UI thread spent runnable but waiting for
+  a core (the kernel's run-queue delay, /proc/thread-self/schedstat). On a shared 2-core machine
+  other programs' load shows up there, not in the app; "loop less CPU wait" is the interval with
+  that wait taken out: what the app itself held the loop for (its own work, the GIL, the renderer).
 
 The firmware stubs and the seeded hall run in a child process: in the field they are other
 machines, and in-process their JPEG encoding and HTTP serving would compete for the app's GIL.
+The child also runs at a lower scheduling priority (`--world-nice`, default 10): encoding 15
+full-HD JPEGs a second is the camera's own work, not the terminal's, and on a 2-core box it would
+otherwise take CPU from the software renderer. Other programs on the machine still compete;
+the load average is printed next to the figures so runs can be compared.
 Every port is free-picked (control server included), so it runs beside tests and demos.
 
     .venv/bin/python bench/bench_ui_frames.py [--seconds 15] [--width 1080 --height 1920]
@@ -94,9 +102,11 @@ def bench_world(settings: Settings, folder: Path) -> Iterator[tuple[Settings, in
             stubs.stop()
 
 
-def _serve_world(settings_json: str, folder: str, pipe: Connection) -> None:
+def _serve_world(settings_json: str, folder: str, pipe: Connection, nice: int) -> None:
     """Child process: the world lives here, so its JPEG encoding and HTTP serving do not take
     the app's GIL — on a real terminal the camera and the hall are other machines."""
+    if nice:
+        os.nice(nice)
     settings = Settings.model_validate_json(settings_json)
     with bench_world(settings, Path(folder)) as (world_settings, control_port):
         pipe.send((world_settings.model_dump_json(), control_port))
@@ -104,11 +114,15 @@ def _serve_world(settings_json: str, folder: str, pipe: Connection) -> None:
 
 
 @contextlib.contextmanager
-def world_in_child(settings: Settings, folder: Path) -> Iterator[tuple[Settings, int]]:
+def world_in_child(
+    settings: Settings, folder: Path, nice: int = 0
+) -> Iterator[tuple[Settings, int]]:
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()
     child = context.Process(
-        target=_serve_world, args=(settings.model_dump_json(), str(folder), theirs), daemon=True
+        target=_serve_world,
+        args=(settings.model_dump_json(), str(folder), theirs, nice),
+        daemon=True,
     )
     child.start()
     try:
@@ -131,15 +145,21 @@ class FrameRecorder:
     seconds: float
     loop_ms: list[float] = field(default_factory=list)
     draw_ms: list[float] = field(default_factory=list)
+    cpu_wait_ms: list[float] = field(default_factory=list)  # per loop interval (Linux only)
     started_at: float | None = None
     _last_loop: float | None = None
     _last_draw: float | None = None
     _event: Any = None
+    _schedstat: int | None = None
+    _last_wait_ns: int | None = None
 
     def start(self) -> None:
         from kivy.clock import Clock
         from kivy.core.window import Window
 
+        with contextlib.suppress(OSError):  # opened on the UI thread: its own run-queue delay
+            self._schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+            self._last_wait_ns = self._run_queue_ns()
         self.started_at = time.perf_counter()
         self._event = Clock.schedule_interval(self._on_loop, 0)
         Window.bind(on_flip=self._on_flip)
@@ -165,13 +185,29 @@ class FrameRecorder:
 
         threading.Thread(target=watch, name="bench-stall-watch", daemon=True).start()
 
+    def _run_queue_ns(self) -> int | None:
+        if self._schedstat is None:
+            return None
+        fields = os.pread(self._schedstat, 128, 0).split()
+        return int(fields[1]) if len(fields) >= 2 else None
+
     def _on_loop(self, _dt: float) -> None:
         now = time.perf_counter()
+        waited = self._run_queue_ns()
         if self._last_loop is not None:
             self.loop_ms.append((now - self._last_loop) * 1000)
+            if waited is not None and self._last_wait_ns is not None:
+                self.cpu_wait_ms.append((waited - self._last_wait_ns) / 1e6)
         self._last_loop = now
+        self._last_wait_ns = waited
         if self.done:
             self._stop()
+
+    def loop_less_cpu_wait(self) -> list[float]:
+        if len(self.cpu_wait_ms) != len(self.loop_ms):
+            return []
+        pairs = zip(self.loop_ms, self.cpu_wait_ms, strict=True)
+        return [max(0.0, loop - wait) for loop, wait in pairs]
 
     def _on_flip(self, *_args: object) -> None:
         now = time.perf_counter()
@@ -191,6 +227,9 @@ class FrameRecorder:
             self._event.cancel()
             self._event = None
         Window.unbind(on_flip=self._on_flip)
+        if self._schedstat is not None:
+            os.close(self._schedstat)
+            self._schedstat = None
 
 
 class SceneCycler:
@@ -250,6 +289,7 @@ def run(
     out_dir: Path,
     stall_report_ms: float = 0.0,
     skip_steps: frozenset[str] = frozenset(),
+    world_nice: int = 10,
 ) -> int:
     from bootstrap.composition import build_app
     from bootstrap.journeys.apply import apply_journey
@@ -258,7 +298,7 @@ def run(
         folder = Path(scratch)
         settings = load_settings(write_config(folder, width, height))
         settings = apply_journey(settings).adjust_settings(settings)
-        with world_in_child(settings, folder) as (world_settings, control_port):
+        with world_in_child(settings, folder, world_nice) as (world_settings, control_port):
             journey = apply_journey(world_settings)
             shots = [step.shot for step in journey.steps]
             if MATERIALS_SHOT not in shots:
@@ -294,17 +334,36 @@ def run(
             from bootstrap.journeys.runner import JourneyRunner
 
             runner = JourneyRunner(journey, out_dir, world=StubWorld(control_port))
+            load_before = os.getloadavg()[0]
             try:
                 app.run()
             finally:
                 scenes.stop()
+            load_after = os.getloadavg()[0]
     if runner.exit_code != 0:
         print(f"bench: the journey did not reach the measurement; see {out_dir / 'journey.json'}")
         return 1
     print(f"UI frames on the materials step, {width}x{height} off-screen, {seconds:g} s,")
     print(f"camera scene changed {scenes.changes} times (QR code, moving page, still page, empty)")
+    print(
+        f"machine load average {load_before:.1f} before, {load_after:.1f} after"
+        f" ({os.cpu_count()} cores; world process nice {world_nice})"
+    )
     print(describe("loop interval", recorder.loop_ms))
     print(describe("draw interval", recorder.draw_ms))
+    own = recorder.loop_less_cpu_wait()
+    if own:
+        stalled_waits = [
+            wait
+            for loop, wait in zip(recorder.loop_ms, recorder.cpu_wait_ms, strict=True)
+            if loop > STALL_LIMIT_MS
+        ]
+        print(
+            f"CPU wait: {sum(recorder.cpu_wait_ms) / 1000:.1f} s of {seconds:g} s;"
+            f" in the intervals > {STALL_LIMIT_MS:g} ms, {sum(stalled_waits):.0f} of"
+            f" {sum(v for v in recorder.loop_ms if v > STALL_LIMIT_MS):.0f} ms"
+        )
+        print(describe("loop less CPU wait", own))
     loop_ok = (
         recorder.loop_ms
         and percentile(recorder.loop_ms, 0.99) <= LOOP_TARGET_P99_MS
@@ -315,6 +374,9 @@ def run(
         f"target (loop p99 <= {LOOP_TARGET_P99_MS:g} ms, no stall > {STALL_LIMIT_MS:g} ms):"
         f" {verdict}"
     )
+    if own:
+        own_ok = percentile(own, 0.99) <= LOOP_TARGET_P99_MS and max(own) <= STALL_LIMIT_MS
+        print(f"the same target with the CPU wait taken out: {'met' if own_ok else 'NOT met'}")
     print(f"screenshots and journey.json in {out_dir}")
     return 0
 
@@ -338,11 +400,26 @@ def main() -> int:
         metavar="NAME",
         help="leave out a journey step on the way (when the journey lags behind the flow)",
     )
+    parser.add_argument(
+        "--world-nice",
+        type=int,
+        default=10,
+        metavar="N",
+        help="scheduling niceness of the stubs' and hall's process (0: same as the app)",
+    )
     parser.add_argument("--out", type=Path, default=Path(tempfile.gettempdir()) / "bench-ui-frames")
     args = parser.parse_args()
     for name in ("DISPLAY", "WAYLAND_DISPLAY"):
         os.environ.pop(name, None)
-    return run(args.seconds, args.width, args.height, args.out, args.why, frozenset(args.skip_step))
+    return run(
+        args.seconds,
+        args.width,
+        args.height,
+        args.out,
+        args.why,
+        frozenset(args.skip_step),
+        args.world_nice,
+    )
 
 
 if __name__ == "__main__":

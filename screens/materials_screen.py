@@ -5,6 +5,12 @@ the apply screens that moves on its own. It polls `preview_source` (set by the c
 the camera's `latest_preview`, which never waits) at most `PREVIEW_FPS` times a second, skips a
 frame it has already shown, and copies only as many pixels as the widget can show, so the UI
 thread never waits for the camera and never copies a full-resolution frame it would shrink anyway.
+
+Uploading a picture into a texture that the GPU is still drawing from makes the driver wait for
+that drawing to finish; with software rendering (Mesa llvmpipe, which runs the kiosk off-screen
+and on boards without a GPU) that wait is a whole frame of rasterising, measured at 25-40 ms and
+the main cause of the interface's stalls on the camera step. So each new picture goes into the
+next of a few textures in turn, one the frames still being drawn no longer use.
 """
 
 from __future__ import annotations
@@ -37,7 +43,12 @@ from .apply_chrome import drop_intent
 KV_FILE = "materials_screen.kv"
 NAME = "materials"
 
-PREVIEW_FPS = 15
+# Enough to lay a page inside the guide; every preview frame redraws the whole window, which a
+# software renderer does on the same two cores as the camera (at 15 a second its threads took
+# half to three quarters of a core on the camera step).
+PREVIEW_FPS = 10
+# A software renderer keeps a frame or two queued: three textures in turn keep uploads clear.
+TEXTURE_RING = 3
 PAGE_ASPECT = 297 / 210  # an A4 page, portrait: the guide the citizen lays the page into
 OUTLINE_COLOUR = (0.18, 0.80, 0.44, 1.0)
 GUIDE_COLOUR = (1.0, 1.0, 1.0, 0.85)
@@ -103,7 +114,10 @@ class CameraPreview(Widget):  # type: ignore[misc]
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._ticker: Any = None
-        self._texture: Texture | None = None
+        self._textures: list[Texture] = []
+        self._turn = 0
+        self._texture: Texture | None = None  # the one shown now
+        self._picture: Rectangle | None = None  # the canvas instruction that shows it
         self._sequence: int | None = None
         self._frame_size = (0, 0)  # of the full frame, for the outline's coordinates
         self._outline: Sequence[Sequence[float]] | None = None
@@ -119,6 +133,7 @@ class CameraPreview(Widget):  # type: ignore[misc]
 
     def forget(self) -> None:
         """Drop the last picture (it may show a citizen's document)."""
+        self._textures = []
         self._texture = None
         self._sequence = None
         self._outline = None
@@ -136,25 +151,49 @@ class CameraPreview(Widget):  # type: ignore[misc]
         pixels: Any = frame.pixels
         full_h, full_w = int(pixels.shape[0]), int(pixels.shape[1])
         # Upload no more than the widget shows: every n-th pixel, n rounded up so a 1080p frame in
-        # a ~1000 px preview goes up at 960x540 (a quarter of the bytes the UI thread copies).
+        # a ~1000 px preview goes up at 960x540. The camera driver already sends a preview-sized
+        # copy, so this only strides frames from sources that do not.
         step = max(1, math.ceil(max(full_w / max(self.width, 1), full_h / max(self.height, 1))))
         if step > 1:
             pixels = pixels[::step, ::step]
         height, width = int(pixels.shape[0]), int(pixels.shape[1])
-        texture = self._texture
-        if texture is None or texture.size != (width, height):
-            texture = Texture.create(size=(width, height), colorfmt="bgr")
-            texture.flip_vertical()  # image rows run top-down, texture rows bottom-up
-            self._texture = texture
-        texture.blit_buffer(pixels.tobytes(), colorfmt="bgr", bufferfmt="ubyte")
+        colorfmt = "bgra" if len(pixels.shape) == 3 and pixels.shape[2] == 4 else "bgr"
+        texture = self._next_texture(width, height, colorfmt)
+        # A flat view of a contiguous frame is no copy; a strided one is copied once, here.
+        texture.blit_buffer(pixels.reshape(-1), colorfmt=colorfmt, bufferfmt="ubyte")
+        outline = getattr(frame, "outline", None)
+        relayout = (
+            self._picture is None
+            or (full_w, full_h) != self._frame_size
+            or outline is not None
+            or self._outline is not None
+        )
+        self._texture = texture
         self._frame_size = (full_w, full_h)
-        self._outline = getattr(frame, "outline", None)
+        self._outline = outline
         self.has_frame = True
         self.frames_shown += 1
-        self._draw()
+        if relayout:
+            self._draw()
+        elif self._picture is not None:
+            self._picture.texture = texture  # the only change: no canvas rebuilt
+
+    def _next_texture(self, width: int, height: int, colorfmt: str) -> Texture:
+        ring = self._textures
+        if not ring or ring[0].size != (width, height) or ring[0].colorfmt != colorfmt:
+            ring = []
+            for _ in range(TEXTURE_RING):
+                texture = Texture.create(size=(width, height), colorfmt=colorfmt)
+                texture.flip_vertical()  # image rows run top-down, texture rows bottom-up
+                ring.append(texture)
+            self._textures = ring
+            self._turn = 0
+        self._turn = (self._turn + 1) % len(ring)
+        return ring[self._turn]
 
     def _draw(self, *_args: object) -> None:
         self.canvas.clear()
+        self._picture = None
         box = (self.x, self.y, self.width, self.height)
         with self.canvas:
             Color(0.12, 0.14, 0.17, 1)
@@ -164,7 +203,7 @@ class CameraPreview(Widget):  # type: ignore[misc]
             else:
                 shown = fit_rect(*self._frame_size, box)
                 Color(1, 1, 1, 1)
-                Rectangle(texture=self._texture, pos=shown[:2], size=shown[2:])
+                self._picture = Rectangle(texture=self._texture, pos=shown[:2], size=shown[2:])
             Color(*GUIDE_COLOUR)
             thick = max(2.0, min(self.width, self.height) * 0.012)
             for bracket in guide_brackets(shown, min(shown[2], shown[3]) * 0.12):
