@@ -136,6 +136,7 @@ class CameraDriver:
         self._blank_run = 0
         self._open_attempts = 0
         self._previous_thumb: Image | None = None
+        self._outline: tuple[tuple[float, float], ...] | None = None  # full-frame pixels
         self._health = DeviceHealth(
             name, HealthState.OFFLINE, "the camera has not been started.", clock()
         )
@@ -165,6 +166,7 @@ class CameraDriver:
             if mode is not self._mode:
                 self._duplicates.forget()
                 self._detector.reset()
+                self._outline = None
             self._mode = mode
 
     @property
@@ -241,7 +243,8 @@ class CameraDriver:
             preview = preview_copy(frame, self._options.preview_width)
             with self._lock:
                 sequence = self._latest.sequence + 1 if self._latest else 1
-                self._latest = PreviewFrame(preview, sequence, now)
+                outline = scale_outline(self._outline, preview.shape[1] / frame.shape[1])
+                self._latest = PreviewFrame(preview, sequence, now, outline)
                 self._latest_full = frame
                 self._arrivals.append(now)
                 if len(self._arrivals) > 60:
@@ -307,6 +310,9 @@ class CameraDriver:
         )
         self._previous_thumb = thumb
         with self._lock:
+            self._outline = (
+                None if outline is None else tuple((float(x), float(y)) for x, y in outline)
+            )
             steady = self._detector.update(outline, motion)
         if not (steady or capture_now):
             return
@@ -372,6 +378,15 @@ def preview_copy(frame: Image, width: int) -> Image:
         return frame
     height = max(1, round(frame.shape[0] * width / frame_width))
     return np.asarray(cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA), np.uint8)
+
+
+def scale_outline(
+    outline: tuple[tuple[float, float], ...] | None, factor: float
+) -> tuple[tuple[float, float], ...] | None:
+    """Corners found on the full frame, in the coordinates of the (smaller) preview copy."""
+    if outline is None:
+        return None
+    return tuple((x * factor, y * factor) for x, y in outline)
 
 
 def _discard(event: object) -> None:

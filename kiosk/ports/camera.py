@@ -38,6 +38,10 @@ class PreviewFrame:
     pixels: ImagePixels
     sequence: int
     captured_at: float  # monotonic seconds
+    # The page the camera last found, as four corners in `pixels` coordinates (top-left first,
+    # clockwise), while looking for documents; None when there is none. It may lag the picture
+    # by a frame: detection runs on its own thread.
+    outline: tuple[tuple[float, float], ...] | None = None
 
 
 # Events (past tense).

@@ -169,6 +169,47 @@ def test_a_page_laid_still_is_captured_and_a_moving_one_is_not(
         driver.stop()
 
 
+def test_the_preview_carries_the_page_outline_in_its_own_pixels_while_looking_for_pages(
+    stub: CameraStub, tmp_path: Path
+) -> None:
+    options = CameraOptions(
+        first_backoff_s=0.05, max_backoff_s=0.3, steady_frames=1000, preview_width=480
+    )
+    driver = start(CameraDriver(source_from_spec(stub.url), tmp_path, options=options), Recorder())
+    try:
+        stub.control("place_page", {"title": "Household register", "seed": 2})
+        wait_until(lambda: driver.stats().frames_processed >= 3, "frames in idle mode")
+        idle_preview = driver.latest_preview()
+        assert idle_preview is not None
+        assert idle_preview.outline is None  # nothing is looked for outside document mode
+
+        driver.begin_document("SUB-0002-outline")
+
+        def outlined() -> bool:
+            preview = driver.latest_preview()
+            return preview is not None and preview.outline is not None
+
+        wait_until(outlined, "a preview frame with the page outline")
+        preview = driver.latest_preview()
+        assert preview is not None
+        assert preview.outline is not None
+        height, width = preview.pixels.shape[0], preview.pixels.shape[1]
+        assert width == 480
+        assert len(preview.outline) == 4
+        xs = [x for x, _ in preview.outline]
+        ys = [y for _, y in preview.outline]
+        assert all(0 <= x <= width for x in xs)
+        assert all(0 <= y <= height for y in ys)
+        assert (max(xs) - min(xs)) * (
+            max(ys) - min(ys)
+        ) > 0.08 * width * height  # a page, not a dot
+
+        stub.control("clear", {})
+        wait_until(lambda: not outlined(), "the outline gone with the page")
+    finally:
+        driver.stop()
+
+
 def test_capture_now_takes_a_page_without_waiting_for_stillness(tmp_path: Path) -> None:
     events = Recorder()
     # Seed 1 is a scene where no page outline is found (in others the code's square is taken for
