@@ -266,13 +266,14 @@ def test_card_to_receipt_commits_the_submission_the_deposit_and_the_door_truth(
     _apply_until_the_door_opens(t)
     number = t.view.body.compartment_number  # type: ignore[union-attr]
     assert number == 1  # best fit: the first S compartment
+    label = t.view.body.compartment_label  # type: ignore[union-attr]
 
     t.firmware.control("put_item", t.board_lock(number))
     t.firmware.control("close_door", t.board_lock(number))
     t.wait_for(lambda: t.runtime.flow.step is vm.ApplyStep.RECEIPT)
     t.wait_for(lambda: getattr(t.view.body, "status", "") == "printed")
     (receipt,) = t.printer.printed
-    assert receipt.compartment == number
+    assert receipt.compartment == label  # as the screens call it: "A01"
     assert receipt.applicant == CITIZEN.masked
 
     stored = t.store.get("ref-int-0001")
