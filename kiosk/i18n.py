@@ -7,7 +7,7 @@ Names of people, places and the terminal come from settings or data and are not 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Final, get_args
 
@@ -122,16 +122,32 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
 }
 
 
-def translate(key: str, language: Language, **args: object) -> str:
-    """Look up `key` in `language` and fill in `args`; a gap is a bug, so it raises."""
+def look_up(
+    messages: Mapping[str, Mapping[Language, str]],
+    where: str,
+    key: str,
+    language: Language,
+    args: Mapping[str, object],
+    fallback: Callable[..., str] | None = None,
+) -> str:
+    """One message of a journey's table (`where` names its file for the error), or of the
+    `fallback` lookup when the table has no such key; a gap is a bug, so it raises."""
+    entry = messages.get(key)
+    if entry is None and fallback is not None:
+        return fallback(key, language, **args)
     try:
-        template = MESSAGES[key][language]
+        template = (entry or {})[language]
     except KeyError as err:
-        raise MessageError(f"no {language} text for message '{key}' in kiosk/i18n.py") from err
+        raise MessageError(f"no {language} text for message '{key}' in {where}") from err
     try:
         return template.format(**args)
     except KeyError as err:
         raise MessageError(f"message '{key}' needs the argument {err.args[0]!r}") from err
+
+
+def translate(key: str, language: Language, **args: object) -> str:
+    """Look up `key` in `language` and fill in `args`; a gap is a bug, so it raises."""
+    return look_up(MESSAGES, "kiosk/i18n.py", key, language, args)
 
 
 def other_language(language: Language) -> Language:

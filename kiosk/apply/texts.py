@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from kiosk.config import Language
-from kiosk.i18n import MessageError, translate
+from kiosk.i18n import look_up, translate
 
 APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     # ---- shared buttons and progress ----
@@ -504,19 +504,7 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
 
 def tr(key: str, language: Language, **args: object) -> str:
     """`kiosk.i18n.translate` over the apply journey's messages first, then the shared ones."""
-    entry = APPLY_MESSAGES.get(key)
-    if entry is None:
-        return translate(key, language, **args)
-    try:
-        template = entry[language]
-    except KeyError as err:
-        raise MessageError(
-            f"no {language} text for message '{key}' in kiosk/apply/texts.py"
-        ) from err
-    try:
-        return template.format(**args)
-    except KeyError as err:
-        raise MessageError(f"message '{key}' needs the argument {err.args[0]!r}") from err
+    return look_up(APPLY_MESSAGES, "kiosk/apply/texts.py", key, language, args, fallback=translate)
 
 
 def voice_keys() -> list[str]:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Final
 
 from kiosk.config import Language
-from kiosk.i18n import MessageError
+from kiosk.i18n import look_up
 
 COURIER_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     # ---- titles ----
@@ -241,13 +241,4 @@ COURIER_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
 
 
 def tr(key: str, language: Language, **args: object) -> str:
-    try:
-        template = COURIER_MESSAGES[key][language]
-    except KeyError as err:
-        raise MessageError(
-            f"no {language} text for message '{key}' in kiosk/courier/texts.py"
-        ) from err
-    try:
-        return template.format(**args)
-    except KeyError as err:
-        raise MessageError(f"message '{key}' needs the argument {err.args[0]!r}") from err
+    return look_up(COURIER_MESSAGES, "kiosk/courier/texts.py", key, language, args)

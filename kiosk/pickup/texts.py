@@ -13,7 +13,7 @@ from typing import Final
 
 from kiosk.apply.texts import tr as apply_tr
 from kiosk.config import Language
-from kiosk.i18n import MessageError
+from kiosk.i18n import look_up
 
 PICKUP_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "pickup.title": {"zh-CN": "取件", "en": "Collect your documents"},
@@ -210,19 +210,7 @@ PICKUP_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
 
 def tr(key: str, language: Language, **args: object) -> str:
     """The pickup table first, then the apply journey's and the shared catalogue."""
-    entry = PICKUP_MESSAGES.get(key)
-    if entry is None:
-        return apply_tr(key, language, **args)
-    try:
-        template = entry[language]
-    except KeyError as err:
-        raise MessageError(
-            f"no {language} text for message '{key}' in kiosk/pickup/texts.py"
-        ) from err
-    try:
-        return template.format(**args)
-    except KeyError as err:
-        raise MessageError(f"message '{key}' needs the argument {err.args[0]!r}") from err
+    return look_up(PICKUP_MESSAGES, "kiosk/pickup/texts.py", key, language, args, fallback=apply_tr)
 
 
 def voice_keys() -> list[str]:
