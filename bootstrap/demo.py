@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -81,6 +82,7 @@ def demo_world(settings: Settings, out_dir: Path) -> Iterator[DemoWorld]:
         if not settings.storage.data_dir:
             storage = settings.storage.model_copy(update={"data_dir": str(state / "terminal")})
             settings = settings.model_copy(update={"storage": storage})
+        settings = devices_on_free_ports(settings)
         settings = join_demo_fleet(stack, settings, state / "fleet")
         if not settings.hall.token:
             try:
@@ -96,6 +98,43 @@ def demo_world(settings: Settings, out_dir: Path) -> Iterator[DemoWorld]:
             settings = settings.model_copy(update={"hall": link})
             print(f"kiosk demo: service hall at {hall.url}/staff/ (user admin)")
         yield _with_stubs(stack, settings, out_dir)
+
+
+def devices_on_free_ports(settings: Settings) -> Settings:
+    """Every device left at its built-in loopback address moves to a free port.
+
+    The demo starts the stubs and the app from the same settings, so any port will do; free ones
+    let two demos (or a demo beside `kiosk stubs start`) run side by side. Addresses a
+    configuration chose itself are kept."""
+    defaults = Settings().devices
+    devices = settings.devices
+    default_column_port = defaults.locker_columns[0].port
+    columns = [
+        column.model_copy(update={"port": f"socket://127.0.0.1:{_free_port()}"})
+        if column.transport == "serial" and column.port == default_column_port
+        else column
+        for column in devices.locker_columns
+    ]
+    update: dict[str, object] = {"locker_columns": columns}
+    for name in ("idcard", "scanner"):
+        device = getattr(devices, name)
+        if device.port == getattr(defaults, name).port:
+            update[name] = device.model_copy(update={"port": f"socket://127.0.0.1:{_free_port()}"})
+    if devices.printer.url == defaults.printer.url:
+        update["printer"] = devices.printer.model_copy(
+            update={"url": f"tcp://127.0.0.1:{_free_port()}"}
+        )
+    if devices.camera.source == defaults.camera.source:
+        update["camera"] = devices.camera.model_copy(
+            update={"source": f"http://127.0.0.1:{_free_port()}/stream.mjpg"}
+        )
+    return settings.model_copy(update={"devices": devices.model_copy(update=update)})
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def join_demo_fleet(
