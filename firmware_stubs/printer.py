@@ -634,7 +634,11 @@ class ReceiptPainter:
 
 
 def render_job_png(elements: list[Element], path: Path, paper_mm: int = 80) -> Path:
-    ReceiptPainter(paper_mm).paint(elements).save(path)
+    """Written beside the target, then renamed: whoever watches the folder (a demo journey, a
+    person) never sees a half-written picture."""
+    partial = path.with_name(f".{path.name}.partial")
+    ReceiptPainter(paper_mm).paint(elements).save(partial, format="PNG")
+    partial.replace(path)
     return path
 
 
