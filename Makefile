@@ -11,8 +11,11 @@ bootstrap:
 demo: bootstrap
 	$(BIN)/kiosk demo --out demo-out
 
+# Two workers, whole files each (a file's module fixtures, like the bundle build, run once).
+PYTEST_WORKERS ?= 2
+
 test: bootstrap lint typecheck imports
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
 
 lint:
 	$(BIN)/ruff check .
