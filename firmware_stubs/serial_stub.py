@@ -214,7 +214,10 @@ class SerialStubServer:
             self._spawn(functools.partial(self._client_loop, conn))
 
     def _client_loop(self, conn: socket.socket) -> None:
-        conn.settimeout(0.1)
+        try:
+            conn.settimeout(0.1)
+        except OSError:  # an unplug closed it between accept() and this thread starting
+            return
         while not self._stop.is_set():
             try:
                 data = conn.recv(4096)
