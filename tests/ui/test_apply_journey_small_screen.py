@@ -1,0 +1,49 @@
+"""The whole apply journey on a 768×1024 screen: every row the fingers need is reachable.
+
+At this size the department list, the form rows and the review scroll; the journey runner scrolls
+a row into view before touching it, as a person would (the scroll is not a touch). Device ports are
+left to the demo, which moves them to free ones.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROCESS_TIMEOUT_S = 300
+
+pytestmark = pytest.mark.ui
+
+
+def test_the_apply_journey_passes_on_a_768_by_1024_screen(tmp_path: Path) -> None:
+    config = tmp_path / "kiosk.toml"
+    config.write_text(
+        "[display]\nwidth = 768\nheight = 1024\n[voice]\nenabled = false\n"
+        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", "apply",
+            "--config", str(config), "--out", str(out),
+        ],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S,
+    )  # fmt: skip
+    report_path = out / "journey.json"
+    assert report_path.exists(), done.stderr[-3000:]
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    failed = next((s for s in report["steps"] if s["outcome"] != "passed"), None)
+    assert done.returncode == 0, (failed, done.stderr[-3000:])
+    assert report["outcome"] == "passed"
+    touched = [t for step in report["steps"] for t in step["touches"]]
+    assert touched, "the journey touched nothing"
+    assert all(0 <= t["x"] < 768 and 0 <= t["y"] < 1024 for t in touched)
+    assert (out / "99-receipt.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
