@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from kiosk.ports.health import EventSink
 from kiosk.ports.lockers import (
@@ -395,6 +395,28 @@ class CompartmentService:
                 (self._now_ms(),),
             )
         return [_parcel(row) for row in rows if pickup_code_matches(row["pickup_code_hash"], code)]
+
+    def result_code_matches(self, parcel_id: str, code: str) -> bool:
+        """This stored result's pickup code is `code` (one scrypt: a signed QR names its parcel).
+        Expiry is not judged here, so the caller can tell "expired" from "wrong"."""
+        with self._database.snapshot() as view:
+            stored: Any = view.fetch_value(
+                "SELECT pickup_code_hash FROM parcels WHERE id = ? AND status = 'stored' "
+                "AND kind = 'result'",
+                (parcel_id,),
+            )
+        return stored is not None and pickup_code_matches(str(stored), code)
+
+    def overdue_result_has_code(self, code: str) -> bool:
+        """A stored result past its expiry has this code: the citizen is told it went back,
+        and the right-but-late code is not counted as a guess."""
+        with self._database.snapshot() as view:
+            rows = view.fetch_all(
+                "SELECT pickup_code_hash FROM parcels WHERE status = 'stored' AND kind = 'result' "
+                "AND expires_at_ms <= ? AND pickup_code_hash IS NOT NULL",
+                (self._now_ms(),),
+            )
+        return any(pickup_code_matches(str(row[0]), code) for row in rows)
 
     def results_for_applicant(self, id_number: str) -> list[Parcel]:
         """Stored, unexpired results for the person whose card is on the reader."""

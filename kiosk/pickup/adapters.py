@@ -29,7 +29,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from kiosk.compartments import (
     CompartmentNotAvailable,
@@ -39,7 +38,6 @@ from kiosk.compartments import (
     ParcelStatus,
     UnknownParcel,
     applicant_id_sha256,
-    pickup_code_matches,
 )
 from kiosk.front_door import Waiting
 from kiosk.outbox import Outbox
@@ -53,7 +51,6 @@ from .guard import KeypadGuard
 from .tokens import PickupQrRejected, PickupQrSigner, is_pickup_code
 
 _log = logging.getLogger(__name__)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -122,9 +119,7 @@ class PickupDesk:
         found = self._compartments.results_for_code(code) if is_pickup_code(code) else []
         if found:
             return fx.ParcelsFound("code", tuple(self._waiting(p) for p in found))
-        if is_pickup_code(code) and any(
-            pickup_code_matches(stored, code) for stored in self._overdue_hashes()
-        ):
+        if is_pickup_code(code) and self._compartments.overdue_result_has_code(code):
             return fx.ResultExpired("code")
         counted = self._guard.record_wrong(inside=self._report_lock)
         if counted.locked_until is not None and self._alerts is not None:
@@ -141,12 +136,10 @@ class PickupDesk:
             parcel = self._compartments.parcel(qr.parcel_id)
         except UnknownParcel:
             return fx.NothingFound("qr")
-        stored_hash = self._code_hash(qr.parcel_id)
         if (
             parcel.kind is not ParcelKind.RESULT
             or parcel.status is not ParcelStatus.STORED
-            or stored_hash is None
-            or not pickup_code_matches(stored_hash, qr.code)
+            or not self._compartments.result_code_matches(qr.parcel_id, qr.code)
         ):
             return fx.NothingFound("qr")
         if parcel.expires_at is not None and parcel.expires_at <= self._wall_clock():
@@ -290,23 +283,6 @@ class PickupDesk:
             return str(compartment)
         return f"{place.column}{place.number:02d}"
 
-    def _code_hash(self, parcel_id: str) -> str | None:
-        # Read-only: CompartmentService has no single-parcel code check yet (see docs/pickup.md).
-        with self._database.snapshot() as view:
-            value: Any = view.fetch_value(
-                "SELECT pickup_code_hash FROM parcels WHERE id = ?", (parcel_id,)
-            )
-        return None if value is None else str(value)
-
-    def _overdue_hashes(self) -> list[str]:
-        with self._database.snapshot() as view:
-            rows = view.fetch_all(
-                "SELECT pickup_code_hash FROM parcels WHERE status = 'stored' AND kind = 'result' "
-                "AND expires_at_ms <= ? AND pickup_code_hash IS NOT NULL",
-                (_to_ms(self._wall_clock()),),
-            )
-        return [str(row[0]) for row in rows]
-
     def _overdue_for(self, id_number: str) -> bool:
         wanted = applicant_id_sha256(id_number)
         return any(p.applicant_id_sha256 == wanted for p in self._compartments.overdue_results())
@@ -314,7 +290,3 @@ class PickupDesk:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _to_ms(moment: datetime) -> int:
-    return int((moment - _EPOCH).total_seconds() * 1000)

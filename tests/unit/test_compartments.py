@@ -579,9 +579,15 @@ def test_results_are_found_by_code_or_card_and_the_code_is_never_stored(world: W
     found = world.service.results_for_applicant("44010619900101123X")
     assert [p.id for p in found] == [parcel_id]
     assert world.service.overdue_results() == []
+    assert world.service.result_code_matches(parcel_id, "20250602")
+    assert not world.service.result_code_matches(parcel_id, "20250603")
+    assert not world.service.result_code_matches("no-such-parcel", "20250602")
+    assert not world.service.overdue_result_has_code("20250602")
     world.clock.advance(7 * 86400)
     assert world.service.results_for_code("20250602") == []  # expired: the courier takes it back
     assert [p.id for p in world.service.overdue_results()] == [parcel_id]
+    assert world.service.overdue_result_has_code("20250602")  # "it went back", not "wrong code"
+    assert not world.service.overdue_result_has_code("20250603")
 
 
 def test_pickup_opens_takes_and_frees(world: World) -> None:
