@@ -68,7 +68,7 @@ from tests.support.loop_world import COLUMN, STUB_NAME, loop_specs
 FAST_CODES = PickupCodeHasher(n=2, r=1, p=1)  # production cost is not what this test is about
 COURIER = CourierIdentity("CR-LOOP-01", "Loop courier", "courier")
 TECHNICIAN = Actor(ActorKind.TECHNICIAN, "loop-technician")
-READING_WAIT_S = 5.0
+READING_WAIT_S = 20.0  # generous: the suite runs on two workers of a loaded box
 WORLD = "the world"
 
 
