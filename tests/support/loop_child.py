@@ -250,7 +250,9 @@ class Life:
         label = papers[0]
         reference = label.split(":", 1)[1]
         core = self.core
-        if core.outbox.hall_id_for(reference) is None and not core.outbox.is_pending(reference):
+        # Pending first: the sender may deliver between the two looks, and delivery moves a
+        # reference from the outbox to the acknowledged ones in one commit.
+        if not core.outbox.is_pending(reference) and core.outbox.hall_id_for(reference) is None:
             core.outbox.enqueue_submission(reference, birth_submission(reference))
         citizen = Actor(ActorKind.CITIZEN, reference)
         held = core.service.reserve("S", holder=citizen)
