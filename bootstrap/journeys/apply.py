@@ -9,8 +9,6 @@ reached the private service hall: the submission with its e-copies and the depos
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,7 @@ from kiosk.config import IdleSettings, Settings
 from service_hall.seed import CITIZEN_ZHANG
 
 from .checks import all_of, showing
+from .hall_poll import HallPoll
 from .script import Action, Journey, JourneyWorldError, Step, StubWorld, Touch
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ HALL_TIMEOUT_S = 20.0
 
 
 def apply_journey(settings: Settings) -> Journey:
-    hall = HallWatch(settings.hall.url, settings.hall.token, ITEM_ID)
+    hall = hall_watch(settings.hall.url, settings.hall.token, ITEM_ID)
     receipt = ReceiptCopy()
     return Journey(
         name="apply",
@@ -409,50 +408,38 @@ class ReceiptCopy:
         return True
 
 
-class HallWatch:
-    """Polls the hall off the UI thread until it lists the submission as the journey expects."""
+def hall_watch(url: str, token: str, item_id: str) -> HallPoll:
+    """Polls the hall until it lists the submission with its e-copies and the deposit."""
 
-    def __init__(self, url: str, token: str, item_id: str) -> None:
-        self._url = url.rstrip("/")
-        self._token = token
-        self._item_id = item_id
-        self._found = threading.Event()
-        self.last_answer = ""
+    def check() -> tuple[bool, str]:
+        with httpx.Client(
+            base_url=url.rstrip("/"), headers={"Authorization": f"Bearer {token}"}, timeout=5.0
+        ) as client:
+            answer = client.get("/api/v1/submissions")
+            answer.raise_for_status()
+            listed = answer.json()["submissions"]
+        if any(_complete(s, item_id) for s in listed):
+            return True, "the hall holds it"
+        return False, f"not complete yet: {[_summary(s) for s in listed]}"
 
-    def start(self) -> None:
-        threading.Thread(target=self._poll, name="journey-hall-watch", daemon=True).start()
+    return HallPoll(
+        "the hall holds the submission, its e-copies and the deposit",
+        check,
+        timeout_s=HALL_TIMEOUT_S,
+        expected_errors=(httpx.HTTPError, ValueError, KeyError),
+    )
 
-    def satisfied(self, _app: KioskApp) -> bool:
-        return self._found.is_set()
 
-    def _poll(self) -> None:
-        deadline = time.monotonic() + HALL_TIMEOUT_S
-        headers = {"Authorization": f"Bearer {self._token}"}
-        with httpx.Client(base_url=self._url, headers=headers, timeout=5.0) as client:
-            while time.monotonic() < deadline and not self._found.is_set():
-                try:
-                    answer = client.get("/api/v1/submissions")
-                    answer.raise_for_status()
-                    listed = answer.json()["submissions"]
-                except (httpx.HTTPError, ValueError, KeyError) as err:
-                    self.last_answer = f"the hall did not answer: {err}"
-                else:
-                    if any(self._complete(s) for s in listed):
-                        self._found.set()
-                        return
-                    self.last_answer = f"not complete yet: {[self._summary(s) for s in listed]}"
-                self._found.wait(0.5)
+def _summary(submission: dict[str, Any]) -> str:
+    steps = [h.get("to_status") for h in submission.get("history", [])]
+    pages = len(submission.get("ecopies", []))
+    return f"{submission.get('item_ids')} {pages} e-copies, history {steps}"
 
-    @staticmethod
-    def _summary(submission: dict[str, Any]) -> str:
-        steps = [h.get("to_status") for h in submission.get("history", [])]
-        pages = len(submission.get("ecopies", []))
-        return f"{submission.get('item_ids')} {pages} e-copies, history {steps}"
 
-    def _complete(self, submission: dict[str, Any]) -> bool:
-        deposited = any(h.get("to_status") == "deposited" for h in submission.get("history", []))
-        return (
-            self._item_id in submission.get("item_ids", [])
-            and len(submission.get("ecopies", [])) >= len(PAGE_TITLES)
-            and deposited
-        )
+def _complete(submission: dict[str, Any], item_id: str) -> bool:
+    deposited = any(h.get("to_status") == "deposited" for h in submission.get("history", []))
+    return (
+        item_id in submission.get("item_ids", [])
+        and len(submission.get("ecopies", [])) >= len(PAGE_TITLES)
+        and deposited
+    )

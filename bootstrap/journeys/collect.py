@@ -12,7 +12,6 @@ submission picked up. `collect-code` is the same with the 8-digit code typed on 
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from service_hall.staff_client import StaffClient, StaffClientError
 from service_hall.testing import STAFF_PASSWORD, passport_submission
 
 from .checks import all_of, showing
+from .hall_poll import HallPoll
 from .script import Journey, JourneyWorldError, Step, StubWorld, Touch
 
 if TYPE_CHECKING:
@@ -94,34 +94,6 @@ class HallDesk:
 
     def status_of(self, submission_id: str) -> str:
         return str(self.kiosk_get(f"/api/v1/submissions/{submission_id}").get("status", ""))
-
-
-class HallPoll:
-    """Asks the hall, off the UI thread, until `check` holds (or the deadline passes)."""
-
-    def __init__(self, describe: str, check: Callable[[], tuple[bool, str]]) -> None:
-        self.describe = describe
-        self._check = check
-        self._done = threading.Event()
-        self.last_answer = "not asked yet"
-
-    def start(self) -> None:
-        threading.Thread(target=self._poll, name="journey-hall-poll", daemon=True).start()
-
-    def satisfied(self, _app: KioskApp) -> bool:
-        return self._done.is_set()
-
-    def _poll(self) -> None:
-        deadline = time.monotonic() + HALL_TIMEOUT_S
-        while time.monotonic() < deadline:
-            try:
-                holds, self.last_answer = self._check()
-            except (JourneyWorldError, StaffClientError) as err:
-                holds, self.last_answer = False, str(err)
-            if holds:
-                self._done.set()
-                return
-            self._done.wait(0.5)
 
 
 # -- a courier loads the result through the terminal's own services ------------------------------
@@ -258,6 +230,8 @@ def collect_journey(settings: Settings, method: PickupMethod = "qr") -> Journey:
     picked_up = HallPoll(
         "the hall lists the submission as picked up",
         lambda: _status_is(hall, loaded.submission_id, "picked_up"),
+        timeout_s=HALL_TIMEOUT_S,
+        expected_errors=(JourneyWorldError, StaffClientError),
     )
     prove = citizen_proves(method, loaded)
     return Journey(

@@ -38,12 +38,12 @@ from .collect import (
     HALL_TIMEOUT_S,
     IDLE,
     HallDesk,
-    HallPoll,
     LoadedResult,
     citizen_proves,
     done_lists,
     take_and_close,
 )
+from .hall_poll import HallPoll
 from .script import Journey, JourneyWorldError, Step, StubWorld
 
 if TYPE_CHECKING:
@@ -133,10 +133,14 @@ def full_loop_journey(settings: Settings) -> Journey:
     sms = HallPoll(
         "the pickup-code SMS is in the hall's SMS outbox",
         lambda: _read_sms(hall, submission, loaded),
+        timeout_s=HALL_TIMEOUT_S,
+        expected_errors=(JourneyWorldError, StaffClientError),
     )
     picked_up = HallPoll(
         "the hall lists the submission as picked up",
         lambda: _picked_up(hall, submission),
+        timeout_s=HALL_TIMEOUT_S,
+        expected_errors=(JourneyWorldError, StaffClientError),
     )
     citizen = tuple(
         replace(step, shot=f"{index:02d}-citizen-{step.shot[3:]}")
