@@ -339,6 +339,10 @@ class FleetMqttLink:
         self._durable: list[tuple[mqtt.MQTTMessageInfo, int]] = []
         self._durable_in_flight = 0
         self._connected = threading.Event()
+        # set once the broker acknowledged the command subscription: a command published
+        # before that would find no subscriber and be lost
+        self._listening = threading.Event()
+        self._command_subscription_mid: int | None = None
         self._closed = threading.Event()
         self._closed.set()
         self.connects = 0  # how many times the broker accepted us (for tests and the bench)
@@ -375,7 +379,8 @@ class FleetMqttLink:
         return self._connected.is_set()
 
     def wait_connected(self, timeout_s: float) -> bool:
-        return self._connected.wait(timeout_s)
+        """Connected *and* subscribed to commands (the broker acknowledged the subscription)."""
+        return self._listening.wait(timeout_s)
 
     def nudge(self) -> None:
         """Take a snapshot now (a device changed health, a door moved)."""
@@ -418,6 +423,7 @@ class FleetMqttLink:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         client.on_publish = self._on_publish
 
     def _housekeeping(self, now: float) -> None:
@@ -511,6 +517,7 @@ class FleetMqttLink:
             self._network.watch(sock, self, write=self._write_watched or self._client.want_write())
 
     def _mark_disconnected(self) -> None:
+        self._listening.clear()
         if self._connected.is_set():
             self._connected.clear()
             self._network.post(self._telemetry_lane, self._disconnected)
@@ -530,11 +537,31 @@ class FleetMqttLink:
                 reason_code,
             )
             return
-        client.subscribe(self.topics.commands, qos=1)
+        _result, self._command_subscription_mid = client.subscribe(self.topics.commands, qos=1)
         self.connects += 1
         self._accepted_this_socket = True
         self._connected.set()
         self._network.post(self._telemetry_lane, self._just_connected)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: Any,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        if mid != self._command_subscription_mid:
+            return
+        if any(code.is_failure for code in reason_codes):
+            _log.error(
+                "The fleet broker refused this terminal's command subscription (%s); check the "
+                "broker's ACL for %s.",
+                ", ".join(str(code) for code in reason_codes),
+                self.topics.commands,
+            )
+            return
+        self._listening.set()
 
     def _on_disconnect(
         self,
