@@ -487,10 +487,11 @@ def build_terminal_services(
         worker=pickup_worker.submit,
         post=bridge.call_soon,
         idle=lambda: (
-            not runtime.active
-            and not pickup.active
-            and not courier.active
-            and not fleet_ui.out_of_service.is_set()  # set remotely: nothing new starts
+            not fleet_ui.out_of_service.is_set()  # set remotely: nothing new starts
+            # a journey's closing screen (thank-you, summary, refusal) gives way to the next person
+            and runtime.make_way()
+            and pickup.make_way()
+            and courier.make_way()
         ),
         start_pickup=pickup.start_with,
         sign_in_courier=lambda route: courier.begin_sign_in(route.card_id, route.via),

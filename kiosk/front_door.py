@@ -115,7 +115,9 @@ class FrontDoor:
 class FrontDoorDispatch:
     """Feeds the router the attract screen's cards and scans, and starts the journey it names.
 
-    Only while no journey is under way (`idle()`); a journey in progress owns its own events.
+    Only while no journey is under way (`idle()`); a journey in progress owns its own events,
+    except its closing screen (the thank-you, the pickup summary, a refused badge): `idle()` ends
+    that at once, so the next person's card or scan is not ignored while it counts down.
     A card's route needs the roster and the stored results (SQLite), so it is worked out on
     `worker` and the journey is started on the UI thread through `post`. A scan's route is pure.
     `NothingWaiting` and `NotOurCode` also start the pickup journey, whose first screen says the

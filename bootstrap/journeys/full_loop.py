@@ -1,8 +1,8 @@
 """Journey `full-loop`: from a citizen's hand-in to the same citizen taking the result out.
 
 1. The citizen applies with a paper original (the `apply` journey's steps, receipt included).
-2. A courier shows the badge to the scanner at the attract screen, types the PIN, empties the
-   compartment and scans the bag's seal.
+2. A courier shows the badge to the scanner while the thank-you still shows (it gives way at
+   once), types the PIN, empties the compartment and scans the bag's seal.
 3. A staff member approves the submission in the hall and marks the result produced, through the
    hall's staff pages (service_hall/staff_client.py), as the staff UI would.
 4. The courier, still at the terminal, scans the result envelope (its barcode is the tracking
@@ -129,7 +129,6 @@ def full_loop_journey(settings: Settings) -> Journey:
     submission = Submission(hall)
     staff = StaffAtTheHall(hall, submission, settings)
     loaded = LoadedResult()
-    free = FreeTerminal()
     sms = HallPoll(
         "the pickup-code SMS is in the hall's SMS outbox",
         lambda: _read_sms(hall, submission, loaded),
@@ -158,17 +157,9 @@ def full_loop_journey(settings: Settings) -> Journey:
         steps=(
             *applying.steps,
             Step(
-                name="the terminal is free again",
-                shot="20-attract-free",
-                expect="the attract screen shows and no journey holds the terminal",
-                until=all_of(showing("attract"), free),
-                explain=lambda: "still under way: " + ", ".join(free.busy),
-                timeout_s=HALL_TIMEOUT_S,
-            ),
-            Step(
-                name="courier badge at the attract screen",
+                name="courier badge while the citizen's thank-you shows",
                 shot="21-courier-pin",
-                expect="the PIN keypad asks the courier for the PIN",
+                expect="the thank-you gives way at once: the PIN keypad asks for the PIN",
                 act=lambda _app, world: show_the_badge(submission, world),
                 act_says="the courier holds the badge under the scanner",
                 until=showing("courier_pin"),
@@ -353,24 +344,6 @@ def courier_view(screen: str, holds: Callable[[CourierView], bool]) -> Callable[
         )
 
     return check
-
-
-class FreeTerminal:
-    """The front door routes a badge only when no apply, pickup or courier journey is under way
-    (the apply journey's thank-you countdown still holds it), so the badge waits for that."""
-
-    def __init__(self) -> None:
-        self.busy: list[str] = []
-
-    def __call__(self, app: KioskApp) -> bool:
-        parts = app.parts
-        runtimes = (("apply", parts.apply), ("pickup", parts.pickup), ("courier", parts.courier))
-        self.busy = [
-            name
-            for name, runtime in runtimes
-            if runtime is not None and getattr(runtime, "active", False)
-        ]
-        return not self.busy
 
 
 def _menu_count(view: CourierView, intent: str) -> int | None:

@@ -238,6 +238,13 @@ class ApplyRuntime:
         """A journey is under way (from `start` to its clear-down)."""
         return self._state.active
 
+    def make_way(self) -> bool:
+        """Someone new is at the terminal (a card, a scan) while the thank-you screen shows: end
+        it now, with the same clear-down as its timer. True when no journey is under way."""
+        if self._state.active and self.flow.step is vm.ApplyStep.FINISH:
+            self.send(vm.Finish())
+        return not self._state.active
+
     def start(self) -> None:
         """The citizen pressed "Apply" on the attract screen."""
         self._state.active = True

@@ -131,6 +131,13 @@ class CourierRuntime:
     def active(self) -> bool:
         return self.flow.active
 
+    def make_way(self) -> bool:
+        """A new card or scan at the attract screen while a refusal is shown (an unknown or
+        locked badge): end the refusal now, as its timer would. True when nothing is under way."""
+        if self.flow.active and self.flow.step is vm.CourierStep.REFUSED:
+            self.send(vm.Dismiss())
+        return not self.flow.active
+
     def card_for_id_hash(self, id_number_sha256: str) -> str | None:
         """Roster lookup for the front door (a quick SQLite read of the cached roster)."""
         try:

@@ -108,6 +108,13 @@ class PickupRuntime:
     def active(self) -> bool:
         return self._active
 
+    def make_way(self) -> bool:
+        """Someone new is at the terminal (a card, a scan) while the summary shows: end it now,
+        as its timer would. True when no pickup is under way."""
+        if self._active and self.flow.step is vm.PickupStep.DONE:
+            self.send(vm.Finish())
+        return not self._active
+
     def start(self) -> None:
         """The citizen pressed "Collect" on the attract screen."""
         self._active = True

@@ -399,6 +399,31 @@ def test_a_whole_journey_performs_each_effect_on_the_right_lane_and_ends_clean()
     assert rig.do(vm.Finish()) is False  # no journey: touches are dropped
 
 
+def test_the_thank_you_screen_gives_way_to_the_next_person_and_nothing_earlier_does() -> None:
+    rig = Rig()
+    rig.runtime.start()
+    assert rig.runtime.make_way() is False  # identifying: the citizen keeps the terminal
+    rig.runtime.handle(CardPlaced(ZHANG))
+    rig.drain()
+    rig.do(vm.ChooseItem("reissue"))
+    rig.do(vm.StartApplication())
+    rig.do(vm.SetField("reason", "lost"))
+    rig.do(vm.SetField("applicant.phone", PHONE))
+    rig.do(vm.Continue())
+    rig.do(vm.Submit())
+    rig.on(DoorOpened(3))
+    assert rig.runtime.make_way() is False  # a door is open for this citizen
+    rig.on(ItemDetected(3))
+    rig.on(DoorClosed(3))
+    assert rig.runtime.make_way() is False  # the receipt is still being read
+    rig.do(vm.Finish())
+    assert rig.view.step is vm.ApplyStep.FINISH
+    assert rig.runtime.make_way() is True
+    assert (rig.clear_downs, rig.ended) == (1, 1)
+    assert not rig.flow.holds_personal_data
+    assert rig.submissions.deposits == [("ref-0001", "A03", True, False)]  # nothing undone
+
+
 def test_views_are_published_only_when_they_change_and_again_on_request() -> None:
     rig = Rig()
     rig.runtime.start()

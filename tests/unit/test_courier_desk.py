@@ -315,3 +315,28 @@ def test_runtime_signs_in_collects_and_loads(world: World) -> None:
     ]
     payloads = [json.dumps(dict(e)) for e in world.events()]
     assert any("SEAL-5" in p for p in payloads)
+
+
+def test_a_refused_badge_gives_way_to_the_next_card_or_scan(world: World) -> None:
+    class EmptyRoster:
+        def current(self) -> Roster:
+            return Roster(
+                "demo-0001", 1, world.clock.now, world.clock.now + timedelta(days=3), "k", ()
+            )
+
+    runtime = CourierRuntime(
+        CourierFlow(lambda: 0.0),
+        CourierServices(
+            CourierSignIn(world.database, world.audit, EmptyRoster(), clock=world.clock), world.desk
+        ),
+        worker=Inline(),
+        post=lambda fn: fn(),
+        publish=lambda view: None,
+        language=lambda: "en",
+    )
+    assert runtime.make_way() is True  # nothing under way
+    runtime.begin_sign_in("C-9999", "badge")  # not on the roster
+    assert runtime.flow.step is vm.CourierStep.REFUSED
+    assert runtime.make_way() is True
+    assert not runtime.active
+    assert runtime.flow.step is vm.CourierStep.SIGNED_OUT

@@ -450,6 +450,23 @@ def test_done_screen_clears_down_by_itself(world: PickupWorld, journey: Journey)
     assert journey.watching[-1] is False
 
 
+def test_the_next_person_ends_the_summary_but_not_a_pickup_at_the_door(
+    world: PickupWorld, journey: Journey
+) -> None:
+    loaded = world.load_result("01234567")
+    assert loaded is not None
+    journey.runtime.start()
+    type_code(journey, "01234567")
+    assert journey.view.step is vm.PickupStep.DOOR
+    assert journey.runtime.make_way() is False  # the door is open: this citizen keeps the screen
+    assert journey.runtime.active
+    take_and_close(journey, loaded.compartment)
+    assert journey.view.step is vm.PickupStep.DONE
+    assert journey.runtime.make_way() is True  # the summary gives way at once
+    assert journey.ended == 1
+    assert not journey.flow.holds_personal_data
+
+
 def test_a_lookup_that_fails_says_so_plainly(world: PickupWorld, journey: Journey) -> None:
     journey.runtime.start()
     world.database.close()
