@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from kiosk.config import Language
+from kiosk.journey_jobs import Post, Voice, Worker, guarded, run_job
 from kiosk.ports.camera import CameraMode
 from kiosk.ports.health import DeviceHealth, DeviceHealthChanged, HealthState
 from kiosk.ports.lockers import CompartmentSize, UnlockOutcome
@@ -59,15 +60,6 @@ _log = logging.getLogger(__name__)
 
 
 # ---- what the runtime needs of the world (the composition root passes the adapters) -----------
-
-
-class Worker(Protocol):
-    """Runs jobs off the UI thread, in the order given (a one-thread ThreadPoolExecutor)."""
-
-    def submit(self, fn: Callable[[], None], /) -> object: ...
-
-
-Post = Callable[[Callable[[], None]], None]  # run a callable on the UI thread, soon
 
 
 class Lockers(Protocol):
@@ -129,14 +121,6 @@ class CameraControl(Protocol):
 
 class Pages(Protocol):
     def discard(self, jpeg_path: str) -> None: ...
-
-
-class Voice(Protocol):
-    """`kiosk.ports.voice.VoicePrompter`."""
-
-    def speak(self, key: str, text: str, language: Language) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -340,7 +324,7 @@ class ApplyRuntime:
             self._state.active = False
             self._state.last_view = None
             if self._on_journey_ended is not None:
-                _guarded("ending the journey", self._on_journey_ended)
+                guarded(_log, "ending the journey", self._on_journey_ended)
             return
         self._publish_view()
 
@@ -359,7 +343,8 @@ class ApplyRuntime:
         if voice is None:
             return
         language = self._language()
-        _guarded(
+        guarded(
+            _log,
             f"speaking {effect.key}",
             lambda: voice.speak(
                 effect.key, tr(effect.key, language, **dict(effect.args)), language
@@ -373,9 +358,9 @@ class ApplyRuntime:
         self._state.refreshing_payment = False
         voice = self._services.voice
         if voice is not None:
-            _guarded("silencing the voice", voice.stop)
+            guarded(_log, "silencing the voice", voice.stop)
         if self._on_clear_down is not None:
-            _guarded("clearing down", self._on_clear_down)
+            guarded(_log, "clearing down", self._on_clear_down)
 
     # ---- jobs ---------------------------------------------------------------------------------
 
@@ -387,40 +372,28 @@ class ApplyRuntime:
         generation = self._state.generation
         started = self._clock() if again is None else again.started
         attempt = 1 if again is None else again.attempt
+        run_job(
+            self._hall_worker if isinstance(effect, _HALL_EFFECTS) else self._worker,
+            self._post,
+            name=type(effect).__name__,
+            perform=lambda: self._perform(effect, attempt, started),
+            failure=lambda err: self._failure(effect, err),
+            settle=lambda outcome: self._settle(generation, effect, outcome),
+            log=_log,
+        )
 
-        def job() -> None:
-            try:
-                outcome = self._perform(effect, attempt, started)
-            except Exception as err:  # noqa: BLE001 - no service error may reach the UI thread
-                _log.warning("%s failed: %s", type(effect).__name__, err, exc_info=True)
-                outcome = self._failure(effect, err)
-            self._answer(generation, effect, outcome)
-
-        lane = self._hall_worker if isinstance(effect, _HALL_EFFECTS) else self._worker
-        try:
-            lane.submit(job)
-        except RuntimeError as err:  # the executor was shut down: the terminal is stopping
-            _log.warning("%s not performed: %s", type(effect).__name__, err)
-
-    def _answer(self, generation: int, effect: fx.Effect, outcome: object) -> None:
-        """On the worker: hand the outcome to the UI thread."""
-
-        def settle() -> None:
-            if isinstance(effect, fx.RefreshPayment):
-                self._state.refreshing_payment = False
-            if generation != self._state.generation:
-                if outcome is not None:
-                    _log.info("dropped %s of a session that has ended", type(outcome).__name__)
-                return
-            if isinstance(outcome, _Again):
-                self._state.scheduled.append(_Scheduled(generation, outcome))
-            elif outcome is not None:
-                self._feed(outcome)
-
-        try:
-            self._post(settle)
-        except Exception:  # noqa: BLE001 - the UI is gone (shutting down): nothing to tell
-            _log.exception("could not post the outcome of %s", type(effect).__name__)
+    def _settle(self, generation: int, effect: fx.Effect, outcome: object) -> None:
+        """On the UI thread: a job's outcome, unless its session has ended since."""
+        if isinstance(effect, fx.RefreshPayment):
+            self._state.refreshing_payment = False
+        if generation != self._state.generation:
+            if outcome is not None:
+                _log.info("dropped %s of a session that has ended", type(outcome).__name__)
+            return
+        if isinstance(outcome, _Again):
+            self._state.scheduled.append(_Scheduled(generation, outcome))
+        elif outcome is not None:
+            self._feed(outcome)
 
     def _perform(self, effect: fx.Effect, attempt: int, started: float) -> object:
         """On a worker: do it, and say what happened as the flow's event (None: nothing to say)."""
@@ -556,14 +529,6 @@ class ApplyRuntime:
         except PrinterError:
             return False
         return status.paper is PaperLevel.OUT
-
-
-def _guarded(doing: str, action: Callable[[], None]) -> None:
-    """Inline effects on the UI thread: a failing speaker or callback must not stop the journey."""
-    try:
-        action()
-    except Exception:  # noqa: BLE001 - on the UI thread: log it and go on
-        _log.exception("the apply runtime failed while %s", doing)
 
 
 __all__ = [

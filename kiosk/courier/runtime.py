@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kiosk.config import Language
+from kiosk.journey_jobs import Post, Worker, guarded, run_job
 from kiosk.ports.lockers import CompartmentSize, UnlockOutcome
 
 from . import effects as fx
@@ -26,12 +27,6 @@ from .flow import CourierFlow, CourierFlowError
 from .sign_in import CourierIdentity, LookUpResult, PinResult, SignInRoute
 
 _log = logging.getLogger(__name__)
-
-Post = Callable[[Callable[[], None]], None]
-
-
-class Worker(Protocol):
-    def submit(self, fn: Callable[[], None], /) -> object: ...
 
 
 class SignInDesk(Protocol):
@@ -199,7 +194,7 @@ class CourierRuntime:
                 self._generation += 1
                 self._last_view = None
                 if self._on_clear_down is not None:
-                    _guarded("clearing down", self._on_clear_down)
+                    guarded(_log, "clearing down", self._on_clear_down)
             elif isinstance(effect, fx.StartAgentApply):
                 agent = effect.agent
             else:
@@ -207,7 +202,7 @@ class CourierRuntime:
         self._publish_view()
         if agent is not None and self._start_agent_apply is not None:
             start, chosen = self._start_agent_apply, agent
-            _guarded("starting the apply journey for a village agent", lambda: start(chosen))
+            guarded(_log, "starting the apply journey for a village agent", lambda: start(chosen))
 
     def _publish_view(self) -> None:
         if not self.flow.active:
@@ -220,30 +215,23 @@ class CourierRuntime:
     def _submit(self, effect: fx.Effect) -> None:
         generation = self._generation
 
-        def job() -> None:
-            try:
-                outcome = self._perform(effect)
-            except Exception as err:  # noqa: BLE001 - no service error may reach the UI thread
-                _log.warning("%s failed: %s", type(effect).__name__, err, exc_info=True)
-                outcome = _failure(effect, str(err) or type(err).__name__)
+        def settle(outcome: object) -> None:
             if outcome is None:
                 return
+            if generation != self._generation:
+                _log.info("dropped %s of a courier session that ended", type(outcome).__name__)
+                return
+            self._feed(outcome)
 
-            def settle() -> None:
-                if generation != self._generation:
-                    _log.info("dropped %s of a courier session that ended", type(outcome).__name__)
-                    return
-                self._feed(outcome)
-
-            try:
-                self._post(settle)
-            except Exception:  # noqa: BLE001 - the UI is gone (shutting down)
-                _log.exception("could not post the outcome of %s", type(effect).__name__)
-
-        try:
-            self._worker.submit(job)
-        except RuntimeError as err:  # the executor was shut down: the terminal is stopping
-            _log.warning("%s not performed: %s", type(effect).__name__, err)
+        run_job(
+            self._worker,
+            self._post,
+            name=type(effect).__name__,
+            perform=lambda: self._perform(effect),
+            failure=lambda err: _failure(effect, str(err) or type(err).__name__),
+            settle=settle,
+            log=_log,
+        )
 
     def _perform(self, effect: fx.Effect) -> object:
         """On the worker: do it, and say what happened as the flow's event."""
@@ -324,13 +312,6 @@ def _failure(effect: fx.Effect, reason: str) -> object:
         case fx.ConfirmLoad(slot=slot):
             return fx.LoadCheckFailed(slot, reason)
     return None
-
-
-def _guarded(doing: str, action: Callable[[], None]) -> None:
-    try:
-        action()
-    except Exception:  # noqa: BLE001 - on the UI thread: log it and go on
-        _log.exception("the courier runtime failed while %s", doing)
 
 
 __all__ = ["CourierRuntime", "CourierServices", "Desk", "Post", "SignInDesk", "Worker"]

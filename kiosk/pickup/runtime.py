@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol
 
 from kiosk.config import Language
+from kiosk.journey_jobs import Post, Voice, Worker, guarded, run_job
 from kiosk.ports.identity import Identity
 from kiosk.ports.lockers import UnlockOutcome
 
@@ -26,12 +27,6 @@ from .flow import PickupFlow, PickupFlowError
 from .texts import tr
 
 _log = logging.getLogger(__name__)
-
-Post = Callable[[Callable[[], None]], None]
-
-
-class Worker(Protocol):
-    def submit(self, fn: Callable[[], None], /) -> object: ...
 
 
 class Desk(Protocol):
@@ -62,12 +57,6 @@ class CodeReaders(Protocol):
     """The camera in QR mode and the scanner's beam, switched together."""
 
     def watch(self, active: bool) -> None: ...
-
-
-class Voice(Protocol):
-    def speak(self, key: str, text: str, language: Language) -> None: ...
-
-    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -191,12 +180,12 @@ class PickupRuntime:
             return
         language = self._language()
         text = tr(effect.key, language, **dict(effect.args))
-        _guarded(f"speaking {effect.key}", lambda: voice.speak(effect.key, text, language))
+        guarded(_log, f"speaking {effect.key}", lambda: voice.speak(effect.key, text, language))
 
     def _watch_codes(self, active: bool) -> None:
         readers = self._services.code_readers
         if readers is not None:
-            _guarded("switching the code readers", lambda: readers.watch(active))
+            guarded(_log, "switching the code readers", lambda: readers.watch(active))
 
     def _clear_down(self) -> None:
         self._generation += 1
@@ -204,39 +193,32 @@ class PickupRuntime:
         self._last_view = None
         voice = self._services.voice
         if voice is not None:
-            _guarded("silencing the voice", voice.stop)
+            guarded(_log, "silencing the voice", voice.stop)
         if self._on_clear_down is not None:
-            _guarded("clearing down", self._on_clear_down)
+            guarded(_log, "clearing down", self._on_clear_down)
         if self._on_journey_ended is not None:
-            _guarded("ending the journey", self._on_journey_ended)
+            guarded(_log, "ending the journey", self._on_journey_ended)
 
     def _submit(self, effect: fx.Effect) -> None:
         generation = self._generation
 
-        def job() -> None:
-            try:
-                outcome = self._perform(effect)
-            except Exception as err:  # noqa: BLE001 - no service error may reach the UI thread
-                _log.warning("%s failed: %s", type(effect).__name__, err, exc_info=True)
-                outcome = _failure(effect, err)
-
-            def settle() -> None:
-                if generation != self._generation:
-                    if outcome is not None:
-                        _log.info("dropped %s of a pickup that has ended", type(outcome).__name__)
-                    return
+        def settle(outcome: object) -> None:
+            if generation != self._generation:
                 if outcome is not None:
-                    self._feed(outcome)
+                    _log.info("dropped %s of a pickup that has ended", type(outcome).__name__)
+                return
+            if outcome is not None:
+                self._feed(outcome)
 
-            try:
-                self._post(settle)
-            except Exception:  # noqa: BLE001 - the UI is gone (shutting down)
-                _log.exception("could not post the outcome of %s", type(effect).__name__)
-
-        try:
-            self._worker.submit(job)
-        except RuntimeError as err:  # the executor was shut down: the terminal is stopping
-            _log.warning("%s not performed: %s", type(effect).__name__, err)
+        run_job(
+            self._worker,
+            self._post,
+            name=type(effect).__name__,
+            perform=lambda: self._perform(effect),
+            failure=lambda err: _failure(effect, err),
+            settle=settle,
+            log=_log,
+        )
 
     def _perform(self, effect: fx.Effect) -> object:
         desk = self._services.desk
@@ -277,10 +259,3 @@ def _failure(effect: fx.Effect, err: Exception) -> object:
             # The flag or the event could not be written; the parcel is still stored either way.
             return fx.NotTakenRecorded(parcel.parcel_id)
     return None
-
-
-def _guarded(doing: str, action: Callable[[], None]) -> None:
-    try:
-        action()
-    except Exception:  # noqa: BLE001 - on the UI thread: log it and go on
-        _log.exception("the pickup runtime failed while %s", doing)
