@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from types import ModuleType
 from typing import Any, Protocol
 
 from kivy.clock import Clock
@@ -55,9 +56,17 @@ def load_kv_once(file_name: str) -> None:
     _loaded_kv.add(file_name)
 
 
-def screen_class_name(step: ApplyStep) -> str:
+def screen_class_name(step: ApplyStep | str) -> str:
     """ "hand_in" → "HandInScreen": the contract's naming, so steps are found without a registry."""
-    return "".join(part.capitalize() for part in step.value.split("_")) + "Screen"
+    name = step.value if isinstance(step, ApplyStep) else step
+    return "".join(part.capitalize() for part in name.split("_")) + "Screen"
+
+
+def build_module_screen(module: ModuleType) -> Screen:
+    """A screen module's one screen (`NAME`, `KV_FILE`, `<Name>Screen`), its kv loaded once."""
+    load_kv_once(module.KV_FILE)
+    screen: Screen = getattr(module, screen_class_name(module.NAME))(name=module.NAME)
+    return screen
 
 
 def build_step_screens(steps: Iterable[ApplyStep] = tuple(ApplyStep)) -> dict[ApplyStep, Screen]:

@@ -26,7 +26,7 @@ from . import (
     courier_run_screen,
     courier_widgets,
 )
-from .apply_presenter import SHARED_KV_FILES, ShellControls, load_kv_once
+from .apply_presenter import SHARED_KV_FILES, ShellControls, build_module_screen, load_kv_once
 from .courier_widgets import header_intent
 from .view_models import ToolbarView
 
@@ -50,9 +50,7 @@ def build_courier_screens() -> dict[str, Screen]:
         load_kv_once(file_name)
     built: dict[str, Screen] = {}
     for module in dict.fromkeys(SCREEN_MODULES.values()):
-        load_kv_once(module.KV_FILE)
-        class_name = "".join(part.capitalize() for part in module.NAME.split("_")) + "Screen"
-        built[module.NAME] = getattr(module, class_name)(name=module.NAME)
+        built[module.NAME] = build_module_screen(module)
     return built
 
 

@@ -24,7 +24,7 @@ from . import (
     pickup_door_screen,
     pickup_start_screen,
 )
-from .apply_presenter import SHARED_KV_FILES, ShellControls, load_kv_once
+from .apply_presenter import SHARED_KV_FILES, ShellControls, build_module_screen, load_kv_once
 from .view_models import ToolbarView
 
 _log = logging.getLogger(__name__)
@@ -49,9 +49,7 @@ def build_pickup_screens() -> dict[vm.PickupStep, Screen]:
         load_kv_once(file_name)
     built: dict[vm.PickupStep, Screen] = {}
     for step, module in SCREEN_MODULES.items():
-        load_kv_once(module.KV_FILE)
-        class_name = "".join(part.capitalize() for part in module.NAME.split("_")) + "Screen"
-        built[step] = getattr(module, class_name)(name=module.NAME)
+        built[step] = build_module_screen(module)
     return built
 
 
