@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -14,12 +13,7 @@ from bootstrap.device_set import DeviceSet, build_devices
 from firmware_stubs.launcher import StubSet, start_stubs
 from kiosk.config import Settings, settings_from_mapping
 from kiosk.ports.health import DeviceHealthChanged, HealthState
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.ports import free_port
 
 
 def demo_settings_on_free_ports(data_dir: Path) -> Settings:

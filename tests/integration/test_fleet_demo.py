@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -62,6 +61,7 @@ import pytest  # noqa: E402
 from bootstrap.cli import main as kiosk_main  # noqa: E402
 from firmware_stubs.control import send_control  # noqa: E402
 from firmware_stubs.mqtt_locker_column import MOSQUITTO  # noqa: E402
+from tests.support.ports import free_port  # noqa: E402
 
 pytestmark = [
     pytest.mark.ui,
@@ -70,24 +70,17 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    """A port nobody listens on now; the stubs bind it a moment later (a tiny, accepted race)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 class DemoProcess:
     def __init__(self, folder: Path) -> None:
         config = folder / "kiosk.toml"
         config.write_text(
             f'[terminal]\nid = "{TERMINAL_ID}"\n'
             "[display]\nwidth = 540\nheight = 960\n"
-            f'[devices.idcard]\nport = "socket://127.0.0.1:{_free_port()}"\nbaud = 115200\n'
-            f'[devices.scanner]\nport = "socket://127.0.0.1:{_free_port()}"\n'
-            f'[devices.printer]\nurl = "tcp://127.0.0.1:{_free_port()}"\n'
-            f'[devices.camera]\nsource = "http://127.0.0.1:{_free_port()}/stream.mjpg"\n'
-            f'[[devices.locker_columns]]\nport = "socket://127.0.0.1:{_free_port()}"\n'
+            f'[devices.idcard]\nport = "socket://127.0.0.1:{free_port()}"\nbaud = 115200\n'
+            f'[devices.scanner]\nport = "socket://127.0.0.1:{free_port()}"\n'
+            f'[devices.printer]\nurl = "tcp://127.0.0.1:{free_port()}"\n'
+            f'[devices.camera]\nsource = "http://127.0.0.1:{free_port()}/stream.mjpg"\n'
+            f'[[devices.locker_columns]]\nport = "socket://127.0.0.1:{free_port()}"\n'
             "[voice]\nenabled = false\n",
             encoding="utf-8",
         )

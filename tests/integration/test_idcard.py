@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from firmware_stubs.serial_stub import SerialStubServer
 from kiosk.config import settings_from_mapping
 from kiosk.ports.health import DeviceHealth, DeviceHealthChanged, HealthState
 from kiosk.ports.identity import CardPlaced, CardReadFailed, CardRemoved
+from tests.support.waiting import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED_SAMPLE = {
@@ -35,15 +36,6 @@ EXPECTED_SAMPLE = {
     "valid_from": "2016-03-01",
     "valid_to": "2036-03-01",
 }
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 class IndependentSam:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,15 +15,7 @@ from firmware_stubs.lockers import LockerBusFirmware
 from firmware_stubs.serial_stub import SerialStubServer
 from kiosk.ports.health import DeviceHealth, HealthState
 from kiosk.ports.lockers import UnlockOutcome
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
+from tests.support.waiting import wait_for
 
 
 class Rig:

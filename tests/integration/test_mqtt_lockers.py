@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,21 +40,13 @@ from kiosk.ports.lockers import (
     UnlockOutcome,
 )
 from tests.support.mosquitto import MosquittoBroker, free_port, mosquitto_broker
+from tests.support.waiting import wait_for
 
 __all__ = ["mosquitto_broker"]  # the fixture, imported for pytest
 
 REPO = Path(__file__).resolve().parents[2]
 LOCKS = [(0, lock) for lock in range(1, 5)]
 SPECS = [CompartmentSpec(lock, "A", 0, lock, "M", 1) for _, lock in LOCKS]
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 class Recorder:

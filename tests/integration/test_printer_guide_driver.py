@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,15 +21,7 @@ from kiosk.apply.effects import PrintableGuide
 from kiosk.ports.health import HealthState
 from kiosk.ports.printer import PrinterError, PrinterNotReady
 from tests.support.escpos_printer import IndependentPrinter
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
+from tests.support.waiting import wait_for
 
 
 class Stub:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,7 @@ from firmware_stubs.serial_stub import SerialStubServer
 from kiosk.config import Settings
 from kiosk.ports.health import DeviceHealthChanged, HealthState
 from kiosk.ports.scanner import SCANNER_FORMAT, CodeScanned
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
+from tests.support.waiting import wait_for
 
 
 class Recorder:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from devices.errors import DeviceOffline, NoReply
 from devices.serial_link import SerialLink
 from firmware_stubs.serial_stub import SerialStubServer
 from kiosk.ports.health import DeviceHealth, HealthState
+from tests.support.waiting import wait_for
 
 
 class LineDecoder:
@@ -42,15 +42,6 @@ class EchoFirmware:
 
     def control(self, command: str, args: dict[str, object]) -> dict[str, object]:
         raise KeyError(command)
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 @pytest.fixture(params=["socket", "pty"])

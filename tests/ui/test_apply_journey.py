@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.demo_config import write_demo_config
 
 pytestmark = pytest.mark.ui
 
@@ -18,36 +19,13 @@ PROCESS_TIMEOUT_S = 240
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def _free_port() -> int:
-    """A port nobody listens on now; the stubs bind it a moment later (a tiny, accepted race)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def demo_config(tmp_path: Path) -> Path:
-    """Every device stub on its own free port, so parallel runs do not collide."""
-    path = tmp_path / "kiosk.toml"
-    path.write_text(
-        "[display]\nwidth = 1080\nheight = 1920\n"
-        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n'
-        f'[devices.idcard]\nport = "socket://127.0.0.1:{_free_port()}"\nbaud = 115200\n'
-        f'[devices.scanner]\nport = "socket://127.0.0.1:{_free_port()}"\n'
-        f'[devices.printer]\nurl = "tcp://127.0.0.1:{_free_port()}"\n'
-        f'[devices.camera]\nsource = "http://127.0.0.1:{_free_port()}/stream.mjpg"\n'
-        f'[[devices.locker_columns]]\nport = "socket://127.0.0.1:{_free_port()}"\n',
-        encoding="utf-8",
-    )
-    return path
-
-
 def test_apply_journey_runs_from_card_to_receipt_and_reaches_the_hall(tmp_path: Path) -> None:
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     done = subprocess.run(
         [
             sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", "apply",
-            "--config", str(demo_config(tmp_path)), "--out", str(out),
+            "--config", str(write_demo_config(tmp_path, voice=True)), "--out", str(out),
         ],
         cwd=ROOT,
         env=env,
@@ -84,7 +62,7 @@ def test_the_plain_headless_demo_walks_every_shell_screen(tmp_path: Path) -> Non
     done = subprocess.run(
         [
             sys.executable, "-m", "bootstrap", "demo",
-            "--config", str(demo_config(tmp_path)), "--out", str(out),
+            "--config", str(write_demo_config(tmp_path, voice=True)), "--out", str(out),
         ],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S,
     )  # fmt: skip

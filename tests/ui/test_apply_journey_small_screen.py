@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.demo_config import write_demo_config
+
 ROOT = Path(__file__).resolve().parents[2]
 PROCESS_TIMEOUT_S = 300
 
@@ -22,12 +24,7 @@ pytestmark = pytest.mark.ui
 
 
 def test_the_apply_journey_passes_on_a_768_by_1024_screen(tmp_path: Path) -> None:
-    config = tmp_path / "kiosk.toml"
-    config.write_text(
-        "[display]\nwidth = 768\nheight = 1024\n[voice]\nenabled = false\n"
-        f'[storage]\ndata_dir = "{tmp_path / "data"}"\n',
-        encoding="utf-8",
-    )
+    config = write_demo_config(tmp_path, width=768, height=1024)
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     done = subprocess.run(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import struct
 import subprocess
@@ -26,19 +25,14 @@ from typing import Any
 
 import pytest
 
+from tests.support.demo_config import write_demo_config
+
 pytestmark = pytest.mark.ui
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESS_TIMEOUT_S = 300
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WIDTH, HEIGHT = 720, 1280
-
-
-def _free_port() -> int:
-    """A port nobody listens on now; the stubs bind it a moment later (a tiny, accepted race)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -51,19 +45,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     folder = tmp_path_factory.mktemp("full-loop")
-    config = folder / "kiosk.toml"
-    config.write_text(
-        f"[display]\nwidth = {WIDTH}\nheight = {HEIGHT}\n"
-        f'[storage]\ndata_dir = "{folder / "data"}"\n'
-        f'[devices.idcard]\nport = "socket://127.0.0.1:{_free_port()}"\nbaud = 115200\n'
-        f'[devices.scanner]\nport = "socket://127.0.0.1:{_free_port()}"\n'
-        f'[devices.printer]\nurl = "tcp://127.0.0.1:{_free_port()}"\n'
-        f'[devices.camera]\nsource = "http://127.0.0.1:{_free_port()}/stream.mjpg"\n'
-        f'[[devices.locker_columns]]\nport = "socket://127.0.0.1:{_free_port()}"\n'
-        # the spoken prompts are not under test here; rendering them costs a core for seconds
-        "[voice]\nenabled = false\n",
-        encoding="utf-8",
-    )
+    config = write_demo_config(folder, width=WIDTH, height=HEIGHT)
     out = folder / "out"
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     done = subprocess.run(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -22,36 +21,13 @@ from typing import Any
 
 import pytest
 
+from tests.support.demo_config import write_demo_config
+
 pytestmark = pytest.mark.ui
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESS_TIMEOUT_S = 240
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def _free_port() -> int:
-    """A port nobody listens on now; the stubs bind it a moment later (a tiny, accepted race)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _demo_config(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "kiosk.toml"
-    path.write_text(
-        "[display]\nwidth = 1080\nheight = 1920\n"
-        f'[storage]\ndata_dir = "{folder / "data"}"\n'
-        f'[devices.idcard]\nport = "socket://127.0.0.1:{_free_port()}"\nbaud = 115200\n'
-        f'[devices.scanner]\nport = "socket://127.0.0.1:{_free_port()}"\n'
-        f'[devices.printer]\nurl = "tcp://127.0.0.1:{_free_port()}"\n'
-        f'[devices.camera]\nsource = "http://127.0.0.1:{_free_port()}/stream.mjpg"\n'
-        f'[[devices.locker_columns]]\nport = "socket://127.0.0.1:{_free_port()}"\n'
-        # the spoken prompts are not under test here; rendering them costs a core for seconds
-        "[voice]\nenabled = false\n",
-        encoding="utf-8",
-    )
-    return path
 
 
 class DemoRun:
@@ -63,7 +39,7 @@ class DemoRun:
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", journey,
-                "--config", str(_demo_config(folder)), "--out", str(self.out),
+                "--config", str(write_demo_config(folder)), "--out", str(self.out),
             ],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip

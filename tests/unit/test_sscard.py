@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -26,6 +24,7 @@ from devices.sscard.reader import SocialSecurityCardReader
 from firmware_stubs.idcard import SAMPLE_SSCARD, SocialSecurityCardEmulator
 from kiosk.ports.health import DeviceHealthChanged, HealthState
 from kiosk.ports.identity import CardPlaced, CardRemoved
+from tests.support.waiting import wait_for
 
 SELECT_SSSE = bytes.fromhex("00A404000F7378312E73682EC9E7BBE1B1A3D5CF")
 
@@ -158,15 +157,6 @@ def test_arbitrary_card_answers_never_crash_the_application(raw: bytes) -> None:
 
     with pytest.raises((BadFrame, CardApplicationError)):
         SocialSecurityApplication(Garbage({})).read_card()
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_the_reader_publishes_placed_and_removed() -> None:
