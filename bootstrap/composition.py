@@ -253,11 +253,14 @@ def attach_fleet(app: KioskApp, services: TerminalServices, player: VoicePlayer)
     if services.fleet is None or fleet_ui is None:
         return
     guard = app.parts.guard
+    shell = app.shell
+    assert shell is not None
     spoken_volume = {"volume": player.volume, "enabled": services.settings.voice.enabled}
+    terminal_notice = {"service.notice_zh": "", "service.notice_en": ""}
 
     def apply_live(values: Mapping[str, Any]) -> None:
-        """UI thread. What cannot change while running (notice rotation, the notices' texts,
-        switching voice on when it was off at start) is stored and takes effect at next start."""
+        """UI thread. Everything whitelisted takes effect at once, except switching voice on when
+        it was off at start (its prompts were never rendered): that waits for the next start."""
         if "idle.warn_after_s" in values:
             guard.timer.warn_after_s = float(values["idle.warn_after_s"])
         if "idle.countdown_s" in values:
@@ -269,12 +272,19 @@ def attach_fleet(app: KioskApp, services: TerminalServices, player: VoicePlayer)
         player.volume = spoken_volume["volume"] if spoken_volume["enabled"] else 0.0
         if player.volume == 0.0:
             player.stop()
+        board = shell.notices
+        if "notices.rotate_every_s" in values:
+            board = board.rotating_every(float(values["notices.rotate_every_s"]))
+        if terminal_notice.keys() & values.keys():
+            terminal_notice.update({k: str(values[k]) for k in terminal_notice if k in values})
+            board = board.with_terminal_notice(*terminal_notice.values())
+        if board is not shell.notices:
+            shell.set_notices(board)
         _log.info("remote settings applied: %s", ", ".join(sorted(values)))
 
-    assert app.shell is not None
     fleet_ui.attach(
         capture=app.capture_png,
-        show_notice=app.shell.set_out_of_service,
+        show_notice=shell.set_out_of_service,
         apply_live=apply_live,
         stop_app=app.request_exit,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 from kiosk.i18n import LocalizedText
 
 PACKAGED_NOTICES = "notices.toml"
+TERMINAL_NOTICE_ID = "terminal"  # the notice a technician sets for this terminal (fleet)
 _FIELDS = ("title_zh", "title_en", "body_zh", "body_en")
 
 
@@ -44,6 +45,23 @@ class NoticeBoard:
             return None
         index = int(now // self.rotate_every_s) % len(self.notices)
         return index, self.notices[index]
+
+    def rotating_every(self, seconds: float) -> NoticeBoard:
+        return replace(self, rotate_every_s=seconds)
+
+    def with_terminal_notice(self, zh: str, en: str) -> NoticeBoard:
+        """A technician's notice for this terminal alone (fleet settings `service.notice_zh|en`),
+        shown first; given in one language only, it is shown in both; both empty remove it."""
+        others = tuple(n for n in self.notices if n.id != TERMINAL_NOTICE_ID)
+        zh, en = zh.strip(), en.strip()
+        if not zh and not en:
+            return replace(self, notices=others)
+        notice = Notice(
+            TERMINAL_NOTICE_ID,
+            LocalizedText("本机公告", "Notice for this terminal"),
+            LocalizedText(zh or en, en or zh),
+        )
+        return replace(self, notices=(notice, *others))
 
 
 def load_notices(configured_file: str = "") -> tuple[Notice, ...]:

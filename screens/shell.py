@@ -116,6 +116,7 @@ class ShellPresenter:
         self._service: ServiceKind = "apply"
         self._idle_status: IdleStatus = IdleResting()
         self._notice_index: int | None = None
+        self._notices = parts.notices  # replaced when a technician changes them remotely
         self._out_of_service: OutOfServiceView | None = None
         self._toolbar_watchers: list[Callable[[ToolbarView], None]] = []
         self._redraw = Clock.create_trigger(self._render, 0)
@@ -198,8 +199,17 @@ class ShellPresenter:
             self._screens.current = attract_screen.NAME
         self._redraw()
 
+    @property
+    def notices(self) -> NoticeBoard:
+        return self._notices
+
+    def set_notices(self, board: NoticeBoard) -> None:
+        """UI thread: new notices or rotation (set remotely), shown from the next redraw on."""
+        self._notices = board
+        self._redraw()
+
     def _current_notice(self) -> CurrentNotice | None:
-        board = self._parts.notices
+        board = self._notices
         current = board.current(self._parts.clock())
         if current is None:
             return None

@@ -41,8 +41,10 @@ def run_app(config: str) -> int:
 
         def report(_dt: float) -> None:
             notice = app.widget_at("out_of_service")
+            attract_notices = app.screens.get_screen("attract").ids.notices.ids
             state = {
                 "screen": app.screens.current,
+                "attract_notice": attract_notices.notice_body.text,
                 "message_zh": notice.ids.message_zh.text,
                 "message_en": notice.ids.message_en.text,
                 "hotline": notice.ids.hotline.text,
@@ -226,6 +228,17 @@ def test_a_technician_drives_the_real_app_over_mqtt(terminal: tuple[AppProcess, 
     reply = console.send("set-out-of-service", {"active": False})
     assert (reply["status"], reply["result"]) == ("SUCCEEDED", {"active": False})
     app.wait_screen(lambda s: s["screen"] == "attract", "the attract screen again")
+
+    # a notice for this terminal and a faster rotation take effect at once, no restart
+    reply = console.send(
+        "set-config",
+        {
+            "version": 1,
+            "values": {"service.notice_zh": "本机周二上午维护。", "notices.rotate_every_s": 1},
+        },
+    )
+    assert reply["status"] == "SUCCEEDED", reply
+    app.wait_screen(lambda s: s["attract_notice"] == "本机周二上午维护。", "the terminal's notice")
 
     # a remote restart: the final reply first, then an orderly stop and exit code 75
     reply = console.send("restart")

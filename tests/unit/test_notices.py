@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.notices import NoticeBoard, NoticesError, load_notices, parse_notices
+from kiosk.notices import (
+    TERMINAL_NOTICE_ID,
+    NoticeBoard,
+    NoticesError,
+    load_notices,
+    parse_notices,
+)
 
 GOOD = """
 [[notice]]
@@ -84,3 +90,27 @@ def test_non_utf8_file_is_reported(tmp_path: Path) -> None:
     path.write_bytes("标题".encode("gbk"))
     with pytest.raises(NoticesError, match="not UTF-8"):
         load_notices(str(path))
+
+
+def test_a_terminal_notice_comes_first_in_both_languages_and_goes_when_emptied() -> None:
+    board = NoticeBoard(parse_notices(GOOD.encode(), "test"), rotate_every_s=8)
+    files = len(board.notices)
+    with_notice = board.with_terminal_notice("本机周二维护。", "")
+    assert len(with_notice.notices) == files + 1
+    first = with_notice.notices[0]
+    assert first.id == TERMINAL_NOTICE_ID
+    assert (first.body.zh, first.body.en) == ("本机周二维护。", "本机周二维护。")
+    assert with_notice.current(0.0) == (0, first)
+    changed = with_notice.with_terminal_notice("", "Closed on Tuesday.")
+    assert len(changed.notices) == files + 1  # replaced, not added twice
+    assert changed.notices[0].body.en == "Closed on Tuesday."
+    assert changed.with_terminal_notice(" ", "").notices == board.notices
+
+
+def test_rotation_speed_can_change_without_touching_the_notices() -> None:
+    board = NoticeBoard(parse_notices(GOOD.encode(), "test"), rotate_every_s=8)
+    faster = board.rotating_every(1)
+    assert len(board.notices) >= 2
+    assert faster.notices == board.notices
+    assert board.current(1.0)[0] == 0  # type: ignore[index]
+    assert faster.current(1.0)[0] == 1  # type: ignore[index]
