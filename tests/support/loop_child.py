@@ -358,6 +358,8 @@ class Life:
         assert isinstance(opened, pickup_fx.DoorOpenedForPickup)
         if opened.outcome not in _OPENED:
             return True
+        if self.rng.random() < 0.15:
+            return self.leave_it(parcel, method)
         self.hands("take", compartment=parcel.compartment, to="home")
         self.hands("close", compartment=parcel.compartment)
         self.await_reading(parcel.compartment, item=False)
@@ -365,6 +367,20 @@ class Life:
         assert isinstance(checked, pickup_fx.RemovalChecked)
         if checked.verdict != "removed":
             anomaly(f"pickup from {parcel.compartment} not confirmed: {checked.verdict}")
+        return True
+
+    def leave_it(self, parcel: pickup_fx.WaitingParcel, method: pickup_fx.PickupMethod) -> bool:
+        """The citizen closes the door without taking the envelope: recorded as not taken, the
+        compartment flagged for staff, the parcel still there for a later pickup."""
+        core = self.core
+        self.hands("close", compartment=parcel.compartment)
+        self.await_reading(parcel.compartment, item=True)
+        checked = core.pickup.confirm_pickup(parcel, method, person_confirmed=False)
+        assert isinstance(checked, pickup_fx.RemovalChecked)
+        if checked.verdict != "still_there":
+            anomaly(f"an envelope left in {parcel.compartment} read as {checked.verdict}")
+            return True
+        core.pickup.record_not_taken(parcel, method, "the citizen left it (crash harness)")
         return True
 
     def repair(self) -> None:

@@ -35,7 +35,7 @@ from sqlalchemy import select
 from kiosk.outbox import Outbox
 from kiosk.storage import Database
 from service_hall.lifecycle import Status, Step
-from service_hall.models import DeliveryTask, Submission
+from service_hall.models import DeliveryTask, KioskEvent, Submission
 from service_hall.service import HallService
 from service_hall.testing import RunningHall, running_hall
 from tests.support.loop_world import RunningWorld, start_world
@@ -258,8 +258,12 @@ def check_hall_agrees(folder: Path, hall: RunningHall) -> list[str]:
 
 
 def hall_flows(hall: RunningHall) -> Counter[str]:
+    """Submissions by status, and how many envelopes citizens left in the compartment."""
     with hall.service.session() as session:
-        return Counter(str(s.status) for s in session.scalars(select(Submission)))
+        flows = Counter(str(s.status) for s in session.scalars(select(Submission)))
+        left = session.scalars(select(KioskEvent).where(KioskEvent.type == "pickup_not_taken"))
+        flows["not_taken_events"] = len(list(left))
+        return flows
 
 
 # -- the run --------------------------------------------------------------------------------------
