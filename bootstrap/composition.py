@@ -64,6 +64,9 @@ def prepare_kivy_environment(settings: Settings, *, headless: bool, kivy_home: P
         "KCFG_GRAPHICS_BORDERLESS": "1" if kiosk_mode else "0",
         "KCFG_GRAPHICS_RESIZABLE": "0" if kiosk_mode else "1",
         "KCFG_GRAPHICS_SHOW_CURSOR": "0" if kiosk_mode else "1",
+        # Kivy asks for 2x MSAA by default: on a software renderer it tripled the cost of a
+        # frame and held the UI thread for whole seconds (docs/adr/0022)
+        "KCFG_GRAPHICS_MULTISAMPLES": str(settings.display.multisamples),
         # a right click must not leave the red multitouch-emulation dots on a touchscreen
         "KCFG_INPUT_MOUSE": "mouse,disable_multitouch",
     }

@@ -52,6 +52,9 @@ class DisplaySettings(_Section):
     height: int = Field(1920, ge=320, le=7680)
     font_path: str = Field("", description="a CJK font file; empty = search the system fonts")
     large_text_scale: float = Field(1.35, ge=1.0, le=2.5)
+    multisamples: int = Field(
+        0, ge=0, le=8, description="GPU edge smoothing (MSAA); 0 = off, see docs/adr/0022"
+    )
 
 
 class IdleSettings(_Section):
