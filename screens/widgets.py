@@ -20,11 +20,12 @@ KV_FILE = "widgets.kv"
 _WRAP_SLACK_PX = 2.0
 
 
-class FlowLabel(Label):  # type: ignore[misc]
-    """A paragraph label (styled in widgets.kv) that breaks Chinese lines by the 禁则 rules.
+class _KinsokuWrapping(Label):  # type: ignore[misc]
+    """Breaks Chinese lines by the 禁则 rules: no closing punctuation at a line's start, no
+    opening bracket at its end, Latin words and numbers kept whole (screens.text_wrap).
 
     `text` stays exactly what the view gave, so tests and the screen reader see the sentence;
-    only the text handed to the renderer gets the line breaks (see screens.text_wrap).
+    only the text handed to the renderer gets the line breaks.
     """
 
     def texture_update(self, *args: Any) -> None:
@@ -45,6 +46,16 @@ class FlowLabel(Label):  # type: ignore[misc]
         else:
             core.text = self.text
         super().texture_update(*args)
+
+
+class FlowLabel(_KinsokuWrapping):
+    """A paragraph as tall as its wrapped text (styled in widgets.kv), so large text pushes the
+    layout instead of overlapping."""
+
+
+class BoxedParagraph(_KinsokuWrapping):
+    """A paragraph that fills the box the layout gives it (set `text_size: self.size`); a text
+    longer than the box is cut at a whole line."""
 
 
 class KioskButton(ButtonBehavior, Label):  # type: ignore[misc]

@@ -15,6 +15,10 @@ from bootstrap.composition import build_app
 from kiosk.config import load_settings
 
 DEADLINE_S = 20.0
+NOTICE_WITH_PUNCTUATION = (
+    "县政务服务中心已搬入县国土资源局办公大楼，30个部门窗口、339个服务事项集中在一个大厅办理，"
+    "实行“窗口受理、集中办公、统一收费、现场办结”。需要当面办理的事项，请在工作日办公时间前往。"
+)
 LABELS = ("attract/header", "attract/welcome", "attract/toolbar/language_button")
 
 
@@ -38,6 +42,12 @@ def main(config: str) -> int:
 
         result["window"] = list(Window.size)
         result["before"] = texts(app)
+        # the notice body as the renderer gets it, for a text whose natural breaks would put a
+        # comma and an enumeration mark at the start of a line
+        body = app.widget_at("attract/notices/notice_body")  # type: ignore[attr-defined]
+        body.text = NOTICE_WITH_PUNCTUATION
+        body.texture_update()
+        result["notice_lines"] = body._label.text.split("\n")
         button = app.widget_at("attract/toolbar/language_button")  # type: ignore[attr-defined]
         x, y = button.to_window(*button.center)
         result["touch"] = [x, y]

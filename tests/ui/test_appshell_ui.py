@@ -91,6 +91,11 @@ def test_touching_the_language_button_changes_the_labels(tmp_path: Path) -> None
         "English",
         "中文",
     )
+    # the attract screen's notice breaks Chinese lines by the rules, like every paragraph
+    lines = result["notice_lines"]
+    assert len(lines) >= 3, lines
+    assert not [line for line in lines if line[:1] in "，、。：；？！）》”’"], lines
+    assert not [line for line in lines if line[-1:] in "（《“‘"], lines
 
 
 def test_unknown_journey_exits_2_and_lists_the_known_ones(tmp_path: Path) -> None:
