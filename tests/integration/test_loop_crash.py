@@ -1,5 +1,5 @@
-"""SIGKILL the kiosk's core at hundreds of points of the collect, load and pickup flows (an
-envelope taken or left inside).
+"""SIGKILL the kiosk's core at hundreds of points of the collect, load and pickup flows (by
+code, QR or ID card; an envelope taken or left inside).
 
 Nothing may be lost, duplicated or opened without a record, and once the outbox drains the hall
 must tell the same story as the terminal. The harness and what it checks are described in
@@ -32,3 +32,4 @@ def test_no_parcel_lost_duplicated_or_opened_unrecorded_across_kills(tmp_path: P
     # the run must actually have gone round the loop, or it proved nothing
     assert report.flows["picked_up"] > 0, report.summary()
     assert report.flows["not_taken_events"] > 0, report.summary()  # an envelope left inside
+    assert report.flows["picked_up_by_id_card"] > 0, report.summary()

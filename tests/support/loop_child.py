@@ -60,6 +60,7 @@ from kiosk.pickup import effects as pickup_fx
 from kiosk.pickup.adapters import PickupDesk
 from kiosk.pickup.guard import KeypadGuard
 from kiosk.pickup.tokens import TerminalKeyStore
+from kiosk.ports.identity import Identity
 from kiosk.ports.lockers import DoorState, UnlockOutcome
 from kiosk.storage import Actor, ActorKind, AuditLog, Database
 from tests.support.loop_checks import WorldSnapshot, door_truth, parcel_truth
@@ -341,12 +342,14 @@ class Life:
         if not phones:
             return False
         tracking = self.rng.choice(sorted(phones))
-        method: pickup_fx.PickupMethod = "qr" if self.rng.random() < 0.5 else "code"
+        method: pickup_fx.PickupMethod = self.rng.choice(("qr", "code", "id_card"))
         phone = phones[tracking]
         if method == "qr":
             found = core.pickup.find_by_qr(phone["qr"])
-        else:
+        elif method == "code":
             found = core.pickup.find_by_code(phone["code"])
+        else:  # the applicant's ID card: every result of theirs, this one among them
+            found = core.pickup.find_by_id_card(APPLICANT_CARD)
         if not isinstance(found, pickup_fx.ParcelsFound):
             # the terminal may have flagged or lost track of it; the checker judges that
             return False
@@ -434,10 +437,17 @@ def anomaly(text: str) -> None:
     print(f"anomaly {text}", flush=True)
 
 
+APPLICANT_CARD = Identity(name="张秀英", id_number="430821198503120023", source="id_card")
+
+
 def birth_submission(reference: str) -> dict[str, Any]:
     return {
         "item_ids": ["hh-birth-registration"],
-        "applicant": {"id_number": "430821198503120023", "name": "张秀英", "phone": "13800138000"},
+        "applicant": {
+            "id_number": APPLICANT_CARD.id_number,
+            "name": APPLICANT_CARD.name,
+            "phone": "13800138000",
+        },
         "forms": {
             "hh-birth-registration": {
                 "child_name": f"王{reference[-4:]}",

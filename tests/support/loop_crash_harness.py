@@ -258,11 +258,14 @@ def check_hall_agrees(folder: Path, hall: RunningHall) -> list[str]:
 
 
 def hall_flows(hall: RunningHall) -> Counter[str]:
-    """Submissions by status, and how many envelopes citizens left in the compartment."""
+    """Submissions by status; envelopes citizens left inside; pickups by ID card."""
     with hall.service.session() as session:
         flows = Counter(str(s.status) for s in session.scalars(select(Submission)))
-        left = session.scalars(select(KioskEvent).where(KioskEvent.type == "pickup_not_taken"))
-        flows["not_taken_events"] = len(list(left))
+        for event in session.scalars(select(KioskEvent)):
+            if event.type == "pickup_not_taken":
+                flows["not_taken_events"] += 1
+            elif event.type == "picked_up" and event.payload.get("method") == "id_card":
+                flows["picked_up_by_id_card"] += 1
         return flows
 
 
