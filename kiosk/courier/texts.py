@@ -111,6 +111,10 @@ COURIER_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         "zh-CN": "{label} 号格口已打开：请扫描袋子上的封签条码，取出材料，关好门。",
         "en": "Compartment {label} is open: scan the seal on the bag, take it out, close the door.",
     },
+    "courier.run.open_sealed": {
+        "zh-CN": "封签已登记：请从 {label} 号格口取出材料，关好门。",
+        "en": "Seal recorded: take the bag out of compartment {label} and close the door.",
+    },
     "courier.run.open_return": {
         "zh-CN": "{label} 号格口已打开：请取出结果，关好门。",
         "en": "Compartment {label} is open: take the result out and close the door.",

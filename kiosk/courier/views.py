@@ -263,8 +263,10 @@ def _run_instruction(flow: CourierFlow, language: Language) -> str:
     open_rows = sorted((r for r in run.rows if r.state == "open"), key=lambda r: r.opened_seq)
     if open_rows:
         if run.purpose == "collect":
-            first = next((r for r in open_rows if r.seal is None), open_rows[0])
-            return tr("courier.run.open_seal", language, label=first.parcel.label)
+            unsealed = next((r for r in open_rows if r.seal is None), None)
+            if unsealed is not None:
+                return tr("courier.run.open_seal", language, label=unsealed.parcel.label)
+            return tr("courier.run.open_sealed", language, label=open_rows[0].parcel.label)
         return tr("courier.run.open_return", language, label=open_rows[0].parcel.label)
     return ""
 

@@ -142,6 +142,10 @@ def test_open_all_never_opens_two_doors_on_one_column() -> None:
         fx.BindSeal(parcel(1), "SEAL-1", COURIER)
     ]
     flow.handle(fx.SealBound(parcel(1), "SEAL-1"))
+    # once the seal is on record the sentence stops asking for it
+    assert flow.view("en").instruction == (
+        "Seal recorded: take the bag out of compartment A01 and close the door."
+    )
     assert flow.handle(DoorClosed(1)) == [
         fx.ConfirmRemoval(parcel(1), "collect", COURIER, "SEAL-1", False)
     ]
