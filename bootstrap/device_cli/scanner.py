@@ -8,6 +8,7 @@ setting. `--trigger` switches the beam on and off for scanners in manual-trigger
 from __future__ import annotations
 
 import argparse
+import sys
 import threading
 import time
 from typing import Any
@@ -65,6 +66,9 @@ def _listen(args: argparse.Namespace) -> int:
     try:
         if not scanner.wait_open(max(0.05, deadline - time.monotonic())):
             return fail(scanner.health().reason)
+        # on stderr, so stdout stays one JSON document; a code scanned before this line may be
+        # lost (pyserial empties the input buffer while it opens the port)
+        print(f"listening on {args.port}: scan now", file=sys.stderr, flush=True)
         if args.trigger:
             scanner.set_scanning(True)
         with arrived:

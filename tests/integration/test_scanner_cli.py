@@ -49,9 +49,9 @@ def test_listen_prints_the_codes_without_their_suffix(stub: SerialStubServer) ->
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 30
-    while not stub._clients and time.monotonic() < deadline:
-        time.sleep(0.02)
+    assert process.stderr is not None
+    ready = process.stderr.readline()  # blocks until the port is open (or the process ended)
+    assert "scan now" in ready, ready
     stub.control("scan_many", {"codes": ["PK-0042", "取件码 7731"], "suffix": "CRLF"})
     stub.control("scan", {"code": "6901234567892", "suffix": "LF"})
     out, err = process.communicate(timeout=60)
