@@ -81,6 +81,35 @@ def wrap_lines(text: str, max_width: float, measure: MeasureWidth) -> list[str]:
     return lines
 
 
+ELLIPSIS = "…"
+
+
+def fit_lines(
+    lines: list[str],
+    max_lines: int,
+    max_width: float,
+    measure: MeasureWidth,
+    ellipsis: str = ELLIPSIS,
+) -> list[str]:
+    """At most `max_lines` lines; when some are left out, the last one shown ends in `ellipsis`
+    (made short enough for it, dropping trailing spaces and marks first), so a reader sees that
+    the text goes on instead of a sentence that just stops."""
+    if len(lines) <= max_lines:
+        return lines
+    if max_lines < 1:
+        return []
+    shown = lines[:max_lines]
+    last = shown[-1]
+    while last:
+        trimmed = last.rstrip().rstrip("".join(NO_LINE_START) + "".join(NO_LINE_END))
+        if measure(trimmed + ellipsis) <= max_width or not trimmed:
+            last = trimmed
+            break
+        last = trimmed[:-1]
+    shown[-1] = last + ellipsis
+    return shown
+
+
 def _wrap_paragraph(paragraph: str, max_width: float, measure: MeasureWidth) -> list[str]:
     pending = deque(break_units(paragraph))
     lines: list[str] = []

@@ -10,7 +10,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 
 from . import palette
-from .text_wrap import has_cjk, wrap_lines
+from .text_wrap import MeasureWidth, fit_lines, has_cjk, wrap_lines
 from .view_models import ToolbarView
 
 KV_FILE = "widgets.kv"
@@ -31,9 +31,9 @@ class _KinsokuWrapping(Label):  # type: ignore[misc]
     def texture_update(self, *args: Any) -> None:
         core = self._label
         width = self.text_size[0]
-        if width and not self.markup and not self.shorten and has_cjk(self.text):
+        if width and not self.markup and not self.shorten and self._wraps_itself():
             core.resolve_font_name()
-            padding = self.padding[0] + self.padding[2]
+            max_width = width - self.padding[0] - self.padding[2] - _WRAP_SLACK_PX
             widths: dict[str, float] = {}
 
             def measure(piece: str) -> float:
@@ -41,11 +41,18 @@ class _KinsokuWrapping(Label):  # type: ignore[misc]
                     widths[piece] = float(core.get_extents(piece)[0])
                 return widths[piece]
 
-            lines = wrap_lines(self.text, width - padding - _WRAP_SLACK_PX, measure)
+            lines = self._fit(wrap_lines(self.text, max_width, measure), max_width, measure)
             core.text = "\n".join(lines)
         else:
             core.text = self.text
         super().texture_update(*args)
+
+    def _wraps_itself(self) -> bool:
+        """Kivy wraps Latin text well at its spaces; only Chinese needs our breaks."""
+        return has_cjk(self.text)
+
+    def _fit(self, lines: list[str], max_width: float, measure: MeasureWidth) -> list[str]:
+        return lines
 
 
 class FlowLabel(_KinsokuWrapping):
@@ -55,7 +62,19 @@ class FlowLabel(_KinsokuWrapping):
 
 class BoxedParagraph(_KinsokuWrapping):
     """A paragraph that fills the box the layout gives it (set `text_size: self.size`); a text
-    longer than the box is cut at a whole line."""
+    longer than the box is cut at a whole line that ends in "…", in any language."""
+
+    def _wraps_itself(self) -> bool:
+        return True  # the lines must be known to cut them and to place the "…"
+
+    def _fit(self, lines: list[str], max_width: float, measure: MeasureWidth) -> list[str]:
+        room = self.height - self.padding[1] - self.padding[3]
+        line_px = self._label.get_extents("国Ag")[1] * self.line_height
+        if room <= 0 or line_px <= 0:
+            return lines  # not laid out yet
+        # the CJK font sets "…" at mid-height, as Chinese wants; English text gets three dots
+        ellipsis = "…" if has_cjk(self.text) else "..."
+        return fit_lines(lines, max(1, int(room // line_px)), max_width, measure, ellipsis)
 
 
 class KioskButton(ButtonBehavior, Label):  # type: ignore[misc]

@@ -11,9 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from screens.text_wrap import (
+    ELLIPSIS,
     NO_LINE_END,
     NO_LINE_START,
     break_units,
+    fit_lines,
     has_cjk,
     is_cjk,
     wrap_lines,
@@ -116,3 +118,45 @@ def test_no_text_is_lost_and_no_line_is_too_wide_or_badly_broken(
             ), lines
         if number < len(lines) - 1 and line[-1] in NO_LINE_END:
             assert len(line) == 1 or line[:-1].strip("".join(NO_LINE_END)) == "", lines
+
+
+def test_lines_that_fit_are_left_alone() -> None:
+    lines = ["请将身份证", "平放在读卡区。"]
+    assert fit_lines(lines, 2, 8, ruler) is lines
+    assert fit_lines(lines, 5, 8, ruler) == lines
+
+
+def test_a_cut_text_ends_in_an_ellipsis_within_the_width() -> None:
+    lines = wrap_lines(
+        "县政务服务中心已搬入县国土资源局办公大楼，三十个部门窗口集中办理。", 10, ruler
+    )
+    assert len(lines) > 2
+    shown = fit_lines(lines, 2, 10, ruler)
+    assert shown[0] == lines[0]
+    assert shown[1].endswith(ELLIPSIS)
+    assert ruler(shown[1]) <= 10
+    assert shown[1][:-1] == lines[1][: len(shown[1]) - 1]  # the same words, shortened
+
+
+def test_the_ellipsis_does_not_follow_a_comma_or_a_space() -> None:
+    assert fit_lines(["abc，", "def"], 1, 10, ruler) == ["abc" + ELLIPSIS]
+    assert fit_lines(["Every counter is a place to ", "read"], 1, 40, ruler) == [
+        "Every counter is a place to" + ELLIPSIS
+    ]
+
+
+def test_no_room_shows_nothing() -> None:
+    assert fit_lines(["一", "二"], 0, 10, ruler) == []
+
+
+@given(
+    st.lists(st.text(alphabet="国a ，", min_size=1, max_size=12), min_size=1, max_size=6),
+    st.integers(min_value=1, max_value=6),
+)
+def test_fitted_lines_never_exceed_the_count_or_the_width(lines: list[str], count: int) -> None:
+    width = 12.0
+    shown = fit_lines(lines, count, width, ruler)
+    assert len(shown) <= count
+    if len(lines) > count:
+        assert shown[-1].endswith(ELLIPSIS)
+        assert ruler(shown[-1]) <= width
