@@ -56,6 +56,8 @@ MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
     "button.large_text.turn_off": {"zh-CN": "标准字号", "en": "Normal text"},
     "notices.heading": {"zh-CN": "公告栏", "en": "Public notices"},
     "notices.position": {"zh-CN": "第 {index} 条，共 {count} 条", "en": "{index} of {count}"},
+    "notices.read_all": {"zh-CN": "轻触阅读全文", "en": "Touch to read it all"},
+    "notices.close": {"zh-CN": "关闭", "en": "Close"},
     "help.title": {"zh-CN": "需要帮助？", "en": "Need help?"},
     "help.hotline_label": {"zh-CN": "政务服务热线", "en": "Government service hotline"},
     "help.body": {

@@ -27,6 +27,7 @@ from . import (
     attract_screen,
     help_overlay,
     idle_overlay,
+    notice_overlay,
     out_of_service_screen,
     palette,
     service_start_screen,
@@ -35,6 +36,7 @@ from . import (
 from .attract_screen import AttractScreen
 from .help_overlay import HelpOverlay
 from .idle_overlay import IdleOverlay
+from .notice_overlay import NoticeOverlay
 from .out_of_service_screen import OutOfServiceScreen
 from .service_start_screen import ServiceStartScreen
 from .shell import ShellParts, ShellPresenter
@@ -109,6 +111,7 @@ class KioskApp(App):  # type: ignore[misc]
             service_start_screen,
             help_overlay,
             idle_overlay,
+            notice_overlay,
             out_of_service_screen,
         ):
             load_kv(module.KV_FILE)
@@ -117,12 +120,21 @@ class KioskApp(App):  # type: ignore[misc]
         screens.add_widget(AttractScreen(name=attract_screen.NAME))
         screens.add_widget(ServiceStartScreen(name=service_start_screen.NAME))
         screens.add_widget(OutOfServiceScreen(name=out_of_service_screen.NAME))
-        help_view, idle_view = HelpOverlay(), IdleOverlay()
-        self.overlays = {help_overlay.NAME: help_view, idle_overlay.NAME: idle_view}
+        help_view, idle_view, notice_view = HelpOverlay(), IdleOverlay(), NoticeOverlay()
+        self.overlays = {
+            help_overlay.NAME: help_view,
+            idle_overlay.NAME: idle_view,
+            notice_overlay.NAME: notice_view,
+        }
         self.shell = ShellPresenter(
-            self.parts, screens, help_view, idle_view, on_large_text=self._set_large_text
+            self.parts,
+            screens,
+            help_view,
+            idle_view,
+            on_large_text=self._set_large_text,
+            notice_overlay=notice_view,
         )
-        for view in (*screens.screens, help_view, idle_view):
+        for view in (*screens.screens, help_view, idle_view, notice_view):
             view.intents = self.shell
         self.screens = screens
         Window.bind(size=self._update_units)

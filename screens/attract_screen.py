@@ -23,10 +23,13 @@ class ActionCard(ButtonBehavior, BoxLayout):  # type: ignore[misc]
     fill_pressed = ObjectProperty(palette.APPLY_PRESSED)
 
 
-class NoticePanel(BoxLayout):  # type: ignore[misc]
-    """The public notice currently in turn; its text comes from the attract view-model."""
+class NoticePanel(ButtonBehavior, BoxLayout):  # type: ignore[misc]
+    """The public notice currently in turn; its text comes from the attract view-model. A body
+    too long for the panel ends in "…" and says "touch to read it all": a touch opens the whole
+    notice over the screen (screens/notice_overlay.py)."""
 
     view = ObjectProperty(AttractView(), rebind=True)
+    intents = ObjectProperty(None)
 
 
 class AttractScreen(Screen):  # type: ignore[misc]

@@ -22,6 +22,7 @@ from kiosk.session import SessionGuard, SessionSnapshot
 from . import attract_screen, out_of_service_screen, service_start_screen
 from .help_overlay import HelpOverlay
 from .idle_overlay import IdleOverlay
+from .notice_overlay import NoticeOverlay
 from .out_of_service_screen import OutOfServiceView, out_of_service_view
 from .view_models import (
     CurrentNotice,
@@ -107,11 +108,13 @@ class ShellPresenter:
         help_overlay: HelpOverlay,
         idle_overlay: IdleOverlay,
         on_large_text: Callable[[bool], None],
+        notice_overlay: NoticeOverlay | None = None,
     ) -> None:
         self._parts = parts
         self._screens = screens
         self._help = help_overlay
         self._idle = idle_overlay
+        self._notice = notice_overlay
         self._on_large_text = on_large_text
         self._service: ServiceKind = "apply"
         self._idle_status: IdleStatus = IdleResting()
@@ -156,6 +159,18 @@ class ShellPresenter:
     def close_help(self) -> None:
         self._help.dismiss(animation=False)
 
+    def open_notice(self) -> None:
+        """The notice panel was touched: the notice it shows now, in full, over the screen."""
+        if self._notice is None or self._screens.current != attract_screen.NAME:
+            return
+        self._notice.view = self._screens.get_screen(attract_screen.NAME).view
+        if self._notice.parent is None:
+            self._notice.open(animation=False)
+
+    def close_notice(self) -> None:
+        if self._notice is not None:
+            self._notice.dismiss(animation=False)
+
     def start_service(self, kind: ServiceKind) -> None:
         if self._out_of_service is not None:
             self._show_out_of_service()  # a touch that slipped through: nothing starts
@@ -193,6 +208,7 @@ class ShellPresenter:
         self._idle_status = status
         if isinstance(status, IdleExpired):
             self._help.dismiss(animation=False)
+            self.close_notice()
             for journey in (self._parts.apply, self._parts.pickup, self._parts.courier):
                 if journey is not None and journey.active:
                     journey.abandon()  # the flow clears down and alerts staff if a door is open

@@ -49,6 +49,8 @@ class AttractView:
     notice_body: str = ""
     notice_issuer: str = ""
     notice_position: str = ""
+    notice_read_all: str = ""  # shown when the body is cut for space
+    notice_close: str = ""  # the full-notice overlay's button
     footer: str = ""
     toolbar: ToolbarView = ToolbarView()
 
@@ -114,6 +116,8 @@ def attract_view(
             "notice_body": notice.body.in_language(language),
             "notice_issuer": notice.issued_by.in_language(language) if notice.issued_by else "",
             "notice_position": t("notices.position", index=current.index + 1, count=current.count),
+            "notice_read_all": t("notices.read_all"),
+            "notice_close": t("notices.close"),
         }
     return AttractView(
         terminal_name=identity.name_in(language),

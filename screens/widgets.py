@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kivy.properties import ColorProperty, ObjectProperty
+from kivy.properties import BooleanProperty, ColorProperty, ObjectProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -64,6 +64,8 @@ class BoxedParagraph(_KinsokuWrapping):
     """A paragraph that fills the box the layout gives it (set `text_size: self.size`); a text
     longer than the box is cut at a whole line that ends in "…", in any language."""
 
+    cut = BooleanProperty(False)  # some of the text did not fit
+
     def _wraps_itself(self) -> bool:
         return True  # the lines must be known to cut them and to place the "…"
 
@@ -72,9 +74,11 @@ class BoxedParagraph(_KinsokuWrapping):
         line_px = self._label.get_extents("国Ag")[1] * self.line_height
         if room <= 0 or line_px <= 0:
             return lines  # not laid out yet
+        max_lines = max(1, int(room // line_px))
+        self.cut = len(lines) > max_lines
         # the CJK font sets "…" at mid-height, as Chinese wants; English text gets three dots
         ellipsis = "…" if has_cjk(self.text) else "..."
-        return fit_lines(lines, max(1, int(room // line_px)), max_width, measure, ellipsis)
+        return fit_lines(lines, max_lines, max_width, measure, ellipsis)
 
 
 class KioskButton(ButtonBehavior, Label):  # type: ignore[misc]

@@ -104,3 +104,20 @@ def test_unknown_journey_exits_2_and_lists_the_known_ones(tmp_path: Path) -> Non
     assert "no journey called 'nope'" in done.stderr
     assert "attract" in done.stderr
     assert "overview" in done.stderr
+
+
+def test_a_notice_cut_for_space_opens_in_full_at_a_touch(tmp_path: Path) -> None:
+    config = _config(tmp_path, 1080, 1920)
+    done = _run(str(ROOT / "tests" / "ui" / "notice_probe.py"), str(config), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert "timed_out_waiting_for" not in result, result
+    # large text leaves the panel too little room: it says so and ends in an ellipsis
+    assert result["panel_cut"] is True, result
+    assert result["panel_hint"] == "轻触阅读全文"
+    assert result["panel_lines"][-1].endswith("…")
+    # one touch: the same notice, whole, over the screen; the close button takes it away
+    assert result["overlay_open"] is True
+    assert result["overlay_body"] == result["body_on_touch"]
+    assert result["overlay_title"]
+    assert result["overlay_open_after_close"] is False
