@@ -108,7 +108,7 @@ class ShellPresenter:
         help_overlay: HelpOverlay,
         idle_overlay: IdleOverlay,
         on_large_text: Callable[[bool], None],
-        notice_overlay: NoticeOverlay | None = None,
+        notice_overlay: NoticeOverlay,
     ) -> None:
         self._parts = parts
         self._screens = screens
@@ -161,15 +161,14 @@ class ShellPresenter:
 
     def open_notice(self) -> None:
         """The notice panel was touched: the notice it shows now, in full, over the screen."""
-        if self._notice is None or self._screens.current != attract_screen.NAME:
+        if self._screens.current != attract_screen.NAME:
             return
         self._notice.view = self._screens.get_screen(attract_screen.NAME).view
         if self._notice.parent is None:
             self._notice.open(animation=False)
 
     def close_notice(self) -> None:
-        if self._notice is not None:
-            self._notice.dismiss(animation=False)
+        self._notice.dismiss(animation=False)
 
     def start_service(self, kind: ServiceKind) -> None:
         if self._out_of_service is not None:
