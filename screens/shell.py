@@ -123,6 +123,8 @@ class ShellPresenter:
         self._out_of_service: OutOfServiceView | None = None
         self._toolbar_watchers: list[Callable[[ToolbarView], None]] = []
         self._redraw = Clock.create_trigger(self._render, 0)
+        # a journey started by a scan or a card leaves the attract screen: the notice goes too
+        screens.bind(current=self._close_notice_away_from_attract)
 
     def watch_toolbar(self, show: Callable[[ToolbarView], None]) -> None:
         """Screens outside the shell (the apply steps) carry the same toolbar; keep their labels
@@ -169,6 +171,10 @@ class ShellPresenter:
 
     def close_notice(self) -> None:
         self._notice.dismiss(animation=False)
+
+    def _close_notice_away_from_attract(self, _screens: object, current: str) -> None:
+        if current != attract_screen.NAME and self._notice.parent is not None:
+            self.close_notice()
 
     def start_service(self, kind: ServiceKind) -> None:
         if self._out_of_service is not None:

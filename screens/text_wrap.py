@@ -99,13 +99,20 @@ def fit_lines(
     if max_lines < 1:
         return []
     shown = lines[:max_lines]
-    last = shown[-1]
-    while last:
-        trimmed = last.rstrip().rstrip("".join(NO_LINE_START) + "".join(NO_LINE_END))
-        if measure(trimmed + ellipsis) <= max_width or not trimmed:
-            last = trimmed
-            break
-        last = trimmed[:-1]
+    marks = "".join(NO_LINE_START) + "".join(NO_LINE_END)
+
+    def tidy(units: list[str]) -> str:
+        return "".join(units).rstrip().rstrip(marks)
+
+    # whole units off the end (a number or a word is never cut to "1…"), until "…" fits
+    units = break_units(shown[-1])
+    while units and not (tidy(units) and measure(tidy(units) + ellipsis) <= max_width):
+        units.pop()
+    last = tidy(units)
+    if not last:  # one word wider than the line: letters off its end instead
+        last = shown[-1]
+        while last and measure(last + ellipsis) > max_width:
+            last = last[:-1].rstrip().rstrip(marks)
     shown[-1] = last + ellipsis
     return shown
 

@@ -65,10 +65,21 @@ def main(config: str) -> int:
             result["overlay_title"] = overlay.ids.title.text
             result["overlay_body"] = overlay.ids.body.text
             touch(overlay.ids.close_button)
-            when(lambda: overlay.parent is None, finish, "the overlay to close")
+            when(lambda: overlay.parent is None, touch_notice_again, "the overlay to close")
+
+        def touch_notice_again() -> None:
+            result["overlay_open_after_close"] = False
+            touch(panel)
+            when(lambda: overlay.parent is not None, start_pickup, "the overlay to open again")
+
+        def start_pickup() -> None:
+            # what a pickup QR shown at the attract screen does: a journey starts under the notice
+            app.shell.start_service("collect")
+            when(lambda: overlay.parent is None, finish, "the overlay to go with the screen")
 
         def finish() -> None:
-            result["overlay_open_after_close"] = False
+            result["screen_after_pickup_started"] = app.screens.current
+            result["overlay_open_after_pickup_started"] = False
             app.stop()
 
         app.shell.toggle_large_text()

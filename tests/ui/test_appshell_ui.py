@@ -121,3 +121,6 @@ def test_a_notice_cut_for_space_opens_in_full_at_a_touch(tmp_path: Path) -> None
     assert result["overlay_body"] == result["body_on_touch"]
     assert result["overlay_title"]
     assert result["overlay_open_after_close"] is False
+    # a journey that starts while the notice is open (a QR at the scanner) takes it away
+    assert result["screen_after_pickup_started"] != "attract"
+    assert result["overlay_open_after_pickup_started"] is False

@@ -160,3 +160,16 @@ def test_fitted_lines_never_exceed_the_count_or_the_width(lines: list[str], coun
     if len(lines) > count:
         assert shown[-1].endswith(ELLIPSIS)
         assert ruler(shown[-1]) <= width
+
+
+def test_a_number_is_never_cut_to_make_room_for_the_ellipsis() -> None:
+    # "1…" would fit, but "120" does not: it goes whole, the mark before it too
+    shown = fit_lines(["遇到紧急情况请拨打110、119、120", "转接"], 1, 15.5, ruler)
+    assert shown == ["遇到紧急情况请拨打110、119" + ELLIPSIS]
+
+
+def test_a_word_wider_than_the_line_is_cut_between_letters() -> None:
+    shown = fit_lines(["Supercalifragilistic", "x"], 1, 5, ruler)
+    assert shown[0].endswith(ELLIPSIS)
+    assert ruler(shown[0]) <= 5
+    assert shown[0].startswith("Super")
