@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.demo_config import write_demo_config
+from tests.support.ui_process import headless_env
 
 pytestmark = pytest.mark.ui
 
@@ -21,7 +21,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def test_apply_journey_runs_from_card_to_receipt_and_reaches_the_hall(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env = headless_env()
     done = subprocess.run(
         [
             sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", "apply",
@@ -58,7 +58,7 @@ def test_apply_journey_runs_from_card_to_receipt_and_reaches_the_hall(tmp_path: 
 def test_the_plain_headless_demo_walks_every_shell_screen(tmp_path: Path) -> None:
     """What `make demo` runs on a machine without a display: the overview journey, exit 0."""
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env = headless_env()
     done = subprocess.run(
         [
             sys.executable, "-m", "bootstrap", "demo",

@@ -8,7 +8,6 @@ left to the demo, which moves them to free ones.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.demo_config import write_demo_config
+from tests.support.ui_process import headless_env
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESS_TIMEOUT_S = 300
@@ -26,7 +26,7 @@ pytestmark = pytest.mark.ui
 def test_the_apply_journey_passes_on_a_768_by_1024_screen(tmp_path: Path) -> None:
     config = write_demo_config(tmp_path, width=768, height=1024)
     out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env = headless_env()
     done = subprocess.run(
         [
             sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", "apply",

@@ -7,18 +7,15 @@ guide without a card, then touch the guide header's three buttons and the help's
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.ui_process import UiProcess
+
 pytestmark = pytest.mark.ui
 
-ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).resolve().parent / "apply_toolbar_probe.py"
 PROCESS_TIMEOUT_S = 150
 
@@ -33,21 +30,9 @@ def touched(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "[voice]\nenabled = false\n",
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run(
-        [sys.executable, str(PROBE), str(config), str(folder)],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=PROCESS_TIMEOUT_S,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert lines, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(lines[-1])
-    assert not result["error"], (result["error"], result["touched"], done.stderr[-3000:])
+    run = UiProcess(PROBE, config, folder, cwd=folder, timeout_s=PROCESS_TIMEOUT_S)
+    result = run.report()
+    assert not result["error"], (result["error"], result["touched"], run.stderr[-3000:])
     result["folder"] = folder
     return result
 

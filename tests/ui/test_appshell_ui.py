@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.ui_process import headless_env
 
 pytestmark = pytest.mark.ui
 
@@ -26,7 +27,7 @@ def _config(tmp_path: Path, width: int, height: int) -> Path:
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env = headless_env()
     return subprocess.run(
         [sys.executable, *args],
         cwd=cwd,

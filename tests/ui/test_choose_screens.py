@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -34,6 +33,7 @@ from kiosk.apply.view_models import (
     Voice,
 )
 from kiosk.config import Language
+from tests.support.ui_process import UiProcess
 
 pytestmark = pytest.mark.ui
 
@@ -573,17 +573,9 @@ def probe(out: Path, width: int, height: int, shots: str) -> dict[str, Any]:
 
 def _run_probe(out: Path, width: int, height: int, shots: str) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env["PYTHONPATH"] = str(ROOT)
-    args = [sys.executable, __file__, str(out), str(width), str(height), shots]
-    done = subprocess.run(
-        args, cwd=out, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert lines, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(lines[-1])
-    assert not result["error"], (result["error"], done.stderr[-3000:])
+    probe = UiProcess(__file__, out, width, height, shots, cwd=out, timeout_s=PROCESS_TIMEOUT_S)
+    result = probe.report()
+    assert not result["error"], (result["error"], probe.stderr[-3000:])
     return result
 
 

@@ -8,18 +8,15 @@ folder for a person to look at when the layout changes.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.ui_process import UiProcess
+
 pytestmark = pytest.mark.ui
 
-ROOT = Path(__file__).resolve().parents[2]
 PROBE = Path(__file__).resolve().parent / "courier_screens_probe.py"
 PROCESS_TIMEOUT_S = 150
 
@@ -27,21 +24,9 @@ PROCESS_TIMEOUT_S = 150
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("courier_screens")
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env["PYTHONPATH"] = str(ROOT)
-    done = subprocess.run(
-        [sys.executable, str(PROBE), str(out), "1080", "1920"],
-        cwd=out,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=PROCESS_TIMEOUT_S,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    assert lines, done.stderr[-3000:]
-    result: dict[str, Any] = json.loads(lines[-1])
-    assert not result["error"], (result["error"], done.stderr[-3000:])
+    run = UiProcess(PROBE, out, 1080, 1920, cwd=out, timeout_s=PROCESS_TIMEOUT_S)
+    result = run.report()
+    assert not result["error"], (result["error"], run.stderr[-3000:])
     result["out"] = out
     return result
 

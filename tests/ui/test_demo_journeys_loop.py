@@ -15,7 +15,6 @@ and about half the drawing and picture-writing time on a loaded two-core box.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import struct
 import subprocess
@@ -26,6 +25,7 @@ from typing import Any
 import pytest
 
 from tests.support.demo_config import write_demo_config
+from tests.support.ui_process import headless_env
 
 pytestmark = pytest.mark.ui
 
@@ -47,7 +47,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     folder = tmp_path_factory.mktemp("full-loop")
     config = write_demo_config(folder, width=WIDTH, height=HEIGHT)
     out = folder / "out"
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env = headless_env()
     done = subprocess.run(
         [
             sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", "full-loop",

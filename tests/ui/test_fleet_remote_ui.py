@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import queue
 import subprocess
 import sys
@@ -72,6 +71,7 @@ from paho.mqtt.properties import Properties  # noqa: E402
 
 from tests.support.fleet_terminal import ConsoleKey, Recorder  # noqa: E402
 from tests.support.mosquitto import MosquittoBroker, mosquitto_broker  # noqa: E402, F401
+from tests.support.ui_process import headless_env  # noqa: E402
 
 pytestmark = pytest.mark.ui
 
@@ -84,8 +84,7 @@ class AppProcess:
     """The app in a subprocess; its screen reports arrive on a queue, read by a thread."""
 
     def __init__(self, config: Path) -> None:
-        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-        env["PYTHONPATH"] = str(ROOT)
+        env = headless_env()
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), str(config)],
             cwd=config.parent,

@@ -7,20 +7,17 @@ screenshot of each, then puts a finger on the buttons and keys and reports what 
 
 from __future__ import annotations
 
-import json
-import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.ui_process import UiProcess
+
 pytestmark = pytest.mark.ui
 
 PROBE = Path(__file__).resolve().parent / "form_screens_probe.py"
-ROOT = Path(__file__).resolve().parents[2]
 PROCESS_TIMEOUT_S = 170
 SIZES = ((1080, 1920), (768, 1024))
 SCREENS = ("form", "materials", "review", "payment")
@@ -36,29 +33,14 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def probes(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[int, int], dict[str, Any]]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env["PYTHONPATH"] = str(ROOT)
     running = {}
     for width, height in SIZES:
         out = tmp_path_factory.mktemp(f"form_screens_{width}x{height}")
-        process = subprocess.Popen(
-            [sys.executable, str(PROBE), str(out), str(width), str(height)],
-            cwd=out,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        running[(width, height)] = (process, out)
+        probe = UiProcess(PROBE, out, width, height, cwd=out, timeout_s=PROCESS_TIMEOUT_S)
+        running[(width, height)] = (probe, out)
     results = {}
-    for size, (process, out) in running.items():
-        try:
-            stdout, stderr = process.communicate(timeout=PROCESS_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            stdout, stderr = process.communicate()
-        assert process.returncode == 0, stderr[-3000:]
-        result = json.loads(stdout.strip().splitlines()[-1])
+    for size, (probe, out) in running.items():
+        result = probe.report()
         result["out"] = out
         results[size] = result
     return results

@@ -6,15 +6,13 @@ screenshot of each, and presses buttons with real touch events; these tests read
 
 from __future__ import annotations
 
-import json
-import os
 import struct
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.ui_process import UiProcess
 
 pytestmark = pytest.mark.ui
 
@@ -30,27 +28,8 @@ def _png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-def _start_probe(out: Path, width: int, height: int, plan: str) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    return subprocess.Popen(
-        [sys.executable, str(PROBE), str(out), str(width), str(height), plan],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _report(process: subprocess.Popen[str]) -> dict[str, Any]:
-    try:
-        stdout, stderr = process.communicate(timeout=PROCESS_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-    assert process.returncode == 0, stderr[-3000:]
-    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
-    return result
+def _start_probe(out: Path, width: int, height: int, plan: str) -> UiProcess:
+    return UiProcess(PROBE, out, width, height, plan, cwd=ROOT, timeout_s=PROCESS_TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +43,7 @@ def probes(
         "portrait": (portrait_out, _start_probe(portrait_out, 1080, 1920, "full")),
         "small": (small_out, _start_probe(small_out, 768, 1024, "small")),
     }
-    return {name: (out, _report(process)) for name, (out, process) in running.items()}
+    return {name: (out, probe.report()) for name, (out, probe) in running.items()}
 
 
 @pytest.fixture(scope="module")

@@ -8,43 +8,23 @@ an earlier turn; a frame already shown is not uploaded again; forgetting leaves 
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.ui_process import UiProcess
+
 pytestmark = pytest.mark.ui
 
 PROBE = Path(__file__).resolve().parent / "materials_preview_probe.py"
-ROOT = Path(__file__).resolve().parents[2]
 PROCESS_TIMEOUT_S = 90
 
 
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     out = tmp_path_factory.mktemp("materials_preview")
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
-    env["PYTHONPATH"] = str(ROOT)
-    process = subprocess.Popen(
-        [sys.executable, str(PROBE), str(out)],
-        cwd=out,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=PROCESS_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        stdout, stderr = process.communicate()
-    assert process.returncode == 0, stderr[-3000:]
-    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
-    return result
+    return UiProcess(PROBE, out, cwd=out, timeout_s=PROCESS_TIMEOUT_S).report()
 
 
 def test_every_new_picture_is_the_one_on_screen(probe: dict[str, Any]) -> None:

@@ -11,7 +11,6 @@ database afterwards: the door was opened for the citizen, audited, and the parce
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.support.demo_config import write_demo_config
+from tests.support.ui_process import headless_env
 
 pytestmark = pytest.mark.ui
 
@@ -35,7 +35,7 @@ class DemoRun:
         self.folder = folder
         self.journey = journey
         self.out = folder / "out"
-        env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+        env = headless_env()
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", journey,
