@@ -19,7 +19,7 @@ from kiosk.pickup.flow import IllegalEvent, IllegalIntent, PickupFlow
 from kiosk.ports.camera import CodeScanned
 from kiosk.ports.identity import CardPlaced, Identity
 from kiosk.ports.lockers import DoorState, UnlockOutcome
-from tests.support.pickup_world import Journey, PickupWorld, build_pickup_world
+from tests.support.pickup_world import Journey, Loaded, PickupWorld, build_pickup_world
 
 ID_NUMBER = "11010519491231002X"
 
@@ -54,6 +54,15 @@ def take_and_close(journey: Journey, number: int) -> None:
     column.close_by_hand(number)
     journey.runtime.handle(_closed(number))
     journey.drain()
+
+
+def open_with_the_code(world: PickupWorld, journey: Journey, code: str = "01234567") -> Loaded:
+    """A result loaded with `code`; the citizen touches Collect and types it: the door is open."""
+    loaded = world.load_result(code)
+    assert loaded is not None
+    journey.runtime.start()
+    type_code(journey, code)
+    return loaded
 
 
 def _closed(number: int) -> object:
@@ -322,10 +331,7 @@ def test_a_jammed_door_is_named_and_the_next_parcel_opens(
 def test_left_inside_is_asked_once_more_then_recorded_as_not_taken(
     world: PickupWorld, journey: Journey
 ) -> None:
-    loaded = world.load_result("01234567")
-    assert loaded is not None
-    journey.runtime.start()
-    type_code(journey, "01234567")
+    loaded = open_with_the_code(world, journey)
     world.column_a.close_by_hand(loaded.compartment)  # closed without taking anything
     journey.runtime.handle(_closed(loaded.compartment))
     journey.drain()
@@ -352,10 +358,7 @@ def test_left_inside_is_asked_once_more_then_recorded_as_not_taken(
 def test_still_inside_with_no_answer_is_recorded_as_not_taken(
     world: PickupWorld, journey: Journey
 ) -> None:
-    loaded = world.load_result("01234567")
-    assert loaded is not None
-    journey.runtime.start()
-    type_code(journey, "01234567")
+    loaded = open_with_the_code(world, journey)
     world.column_a.close_by_hand(loaded.compartment)
     journey.runtime.handle(_closed(loaded.compartment))
     journey.drain()
@@ -384,10 +387,7 @@ def test_a_board_without_sensor_asks_the_citizen(world: PickupWorld, journey: Jo
 
 
 def test_a_missed_door_event_is_caught_by_the_recheck(world: PickupWorld, journey: Journey) -> None:
-    loaded = world.load_result("01234567")
-    assert loaded is not None
-    journey.runtime.start()
-    type_code(journey, "01234567")
+    loaded = open_with_the_code(world, journey)
     world.column_a.take_item(loaded.compartment)
     world.column_a.close_by_hand(loaded.compartment)  # the DoorClosed never reaches the flow
     journey.advance(6)
@@ -397,10 +397,7 @@ def test_a_missed_door_event_is_caught_by_the_recheck(world: PickupWorld, journe
 def test_door_left_open_is_reminded_then_staff_alerted(
     world: PickupWorld, journey: Journey
 ) -> None:
-    loaded = world.load_result("01234567")
-    assert loaded is not None
-    journey.runtime.start()
-    type_code(journey, "01234567")
+    loaded = open_with_the_code(world, journey)
     journey.advance(31)
     assert journey.view.voice is not None
     keys = [v.voice.key for v in journey.views if v.voice is not None]
@@ -428,10 +425,7 @@ def test_a_silent_board_tells_the_citizen_to_ask_staff_if_nothing_opened(
 def test_walking_away_from_an_open_door_alerts_staff_and_clears_down(
     world: PickupWorld, journey: Journey
 ) -> None:
-    loaded = world.load_result("01234567")
-    assert loaded is not None
-    journey.runtime.start()
-    type_code(journey, "01234567")
+    loaded = open_with_the_code(world, journey)
     journey.runtime.abandon()
     journey.drain()
     assert not journey.runtime.active
@@ -440,10 +434,7 @@ def test_walking_away_from_an_open_door_alerts_staff_and_clears_down(
 
 
 def test_done_screen_clears_down_by_itself(world: PickupWorld, journey: Journey) -> None:
-    loaded = world.load_result("01234567")
-    assert loaded is not None
-    journey.runtime.start()
-    type_code(journey, "01234567")
+    loaded = open_with_the_code(world, journey)
     take_and_close(journey, loaded.compartment)
     journey.advance(16)
     assert journey.ended == 1
@@ -453,10 +444,7 @@ def test_done_screen_clears_down_by_itself(world: PickupWorld, journey: Journey)
 def test_the_next_person_ends_the_summary_but_not_a_pickup_at_the_door(
     world: PickupWorld, journey: Journey
 ) -> None:
-    loaded = world.load_result("01234567")
-    assert loaded is not None
-    journey.runtime.start()
-    type_code(journey, "01234567")
+    loaded = open_with_the_code(world, journey)
     assert journey.view.step is vm.PickupStep.DOOR
     assert journey.runtime.make_way() is False  # the door is open: this citizen keeps the screen
     assert journey.runtime.active
