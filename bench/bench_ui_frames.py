@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import multiprocessing
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -50,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 from firmware_stubs.control import send_control  # noqa: E402
 from firmware_stubs.launcher import start_stubs  # noqa: E402
+from firmware_stubs.loopback import free_port  # noqa: E402
 from kiosk.config import Settings, load_settings  # noqa: E402
 
 if TYPE_CHECKING:
@@ -60,12 +60,6 @@ SCENE_EVERY_S = 1.0
 LOOP_TARGET_P99_MS = 20.0
 STALL_LIMIT_MS = 50.0
 WORLD_START_TIMEOUT_S = 60.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def write_config(folder: Path, width: int, height: int) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import socket
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from firmware_stubs.launcher import start_stubs
+from firmware_stubs.loopback import free_port
 from firmware_stubs.mqtt_locker_column import MOSQUITTO, MosquittoBroker
 from kiosk.config import Settings, load_settings, resolve_config_path
 from kiosk.fleet import FleetIdError, device_id_for
@@ -110,7 +110,7 @@ def devices_on_free_ports(settings: Settings) -> Settings:
     devices = settings.devices
     default_column_port = defaults.locker_columns[0].port
     columns = [
-        column.model_copy(update={"port": f"socket://127.0.0.1:{_free_port()}"})
+        column.model_copy(update={"port": f"socket://127.0.0.1:{free_port()}"})
         if column.transport == "serial" and column.port == default_column_port
         else column
         for column in devices.locker_columns
@@ -119,22 +119,16 @@ def devices_on_free_ports(settings: Settings) -> Settings:
     for name in ("idcard", "scanner"):
         device = getattr(devices, name)
         if device.port == getattr(defaults, name).port:
-            update[name] = device.model_copy(update={"port": f"socket://127.0.0.1:{_free_port()}"})
+            update[name] = device.model_copy(update={"port": f"socket://127.0.0.1:{free_port()}"})
     if devices.printer.url == defaults.printer.url:
         update["printer"] = devices.printer.model_copy(
-            update={"url": f"tcp://127.0.0.1:{_free_port()}"}
+            update={"url": f"tcp://127.0.0.1:{free_port()}"}
         )
     if devices.camera.source == defaults.camera.source:
         update["camera"] = devices.camera.model_copy(
-            update={"source": f"http://127.0.0.1:{_free_port()}/stream.mjpg"}
+            update={"source": f"http://127.0.0.1:{free_port()}/stream.mjpg"}
         )
     return settings.model_copy(update={"devices": devices.model_copy(update=update)})
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def join_demo_fleet(

@@ -61,6 +61,7 @@ from devices.mqtt_lockers.messages import (
     RefusalReason,
     UnlockCommand,
 )
+from firmware_stubs.loopback import free_port
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -421,12 +422,6 @@ class MosquittoBroker:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self._folder, ignore_errors=True)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class _Stub(Protocol):

@@ -11,9 +11,9 @@ import pytest
 
 from bootstrap.device_set import DeviceSet, build_devices
 from firmware_stubs.launcher import StubSet, start_stubs
+from firmware_stubs.loopback import free_port
 from kiosk.config import Settings, settings_from_mapping
 from kiosk.ports.health import DeviceHealthChanged, HealthState
-from tests.support.ports import free_port
 
 
 def demo_settings_on_free_ports(data_dir: Path) -> Settings:

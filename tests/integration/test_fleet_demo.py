@@ -60,8 +60,8 @@ import pytest  # noqa: E402
 
 from bootstrap.cli import main as kiosk_main  # noqa: E402
 from firmware_stubs.control import send_control  # noqa: E402
+from firmware_stubs.loopback import free_port  # noqa: E402
 from firmware_stubs.mqtt_locker_column import MOSQUITTO  # noqa: E402
-from tests.support.ports import free_port  # noqa: E402
 
 pytestmark = [
     pytest.mark.ui,

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from firmware_stubs.mqtt_locker_column import MOSQUITTO, MosquittoBroker, free_port
+from firmware_stubs.loopback import free_port
+from firmware_stubs.mqtt_locker_column import MOSQUITTO, MosquittoBroker
 
 __all__ = ["MOSQUITTO", "MosquittoBroker", "free_port", "mosquitto_broker"]
 

@@ -1,4 +1,4 @@
-"""Loopback ports for tests that start servers, stubs or a whole demo."""
+"""Loopback ports for the stubs, the demo's private broker and hall, and the tests."""
 
 from __future__ import annotations
 
