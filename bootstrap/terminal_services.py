@@ -486,7 +486,7 @@ def build_terminal_services(
         ),
         worker=pickup_worker.submit,
         post=bridge.call_soon,
-        idle=lambda: (
+        make_way=lambda: (
             not fleet_ui.out_of_service.is_set()  # set remotely: nothing new starts
             # a journey's closing screen (thank-you, summary, refusal) gives way to the next person
             and runtime.make_way()

@@ -115,9 +115,10 @@ class FrontDoor:
 class FrontDoorDispatch:
     """Feeds the router the attract screen's cards and scans, and starts the journey it names.
 
-    Only while no journey is under way (`idle()`); a journey in progress owns its own events,
-    except its closing screen (the thank-you, the pickup summary, a refused badge): `idle()` ends
-    that at once, so the next person's card or scan is not ignored while it counts down.
+    Only when `make_way()` says the terminal is free: a journey in progress owns its own events,
+    except its closing screen (the thank-you, the pickup summary, a refused badge), which
+    `make_way()` ends at once, so the next person's card or scan is not ignored while it counts
+    down.
     A card's route needs the roster and the stored results (SQLite), so it is worked out on
     `worker` and the journey is started on the UI thread through `post`. A scan's route is pure.
     `NothingWaiting` and `NotOurCode` also start the pickup journey, whose first screen says the
@@ -131,14 +132,14 @@ class FrontDoorDispatch:
         *,
         worker: Callable[[Callable[[], None]], object],
         post: Callable[[Callable[[], None]], None],
-        idle: Callable[[], bool],
+        make_way: Callable[[], bool],
         start_pickup: Callable[[object], None],
         sign_in_courier: Callable[[CourierSignIn], None] | None = None,
     ) -> None:
         self._door = door
         self._worker = worker
         self._post = post
-        self._idle = idle
+        self._make_way = make_way
         self._start_pickup = start_pickup
         self._sign_in_courier = sign_in_courier
 
@@ -146,7 +147,7 @@ class FrontDoorDispatch:
         from kiosk.ports.camera import CodeScanned
         from kiosk.ports.identity import CardPlaced
 
-        if not self._idle():
+        if not self._make_way():
             return
         if isinstance(event, CodeScanned):
             self._go(self._door.scanned(event.text), event)
@@ -154,7 +155,7 @@ class FrontDoorDispatch:
 
             def route() -> None:
                 chosen = self._door.card(event.identity)
-                self._post(lambda: self._go(chosen, event) if self._idle() else None)
+                self._post(lambda: self._go(chosen, event) if self._make_way() else None)
 
             self._worker(route)
 

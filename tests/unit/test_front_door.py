@@ -86,3 +86,39 @@ def test_a_citizen_card_with_nothing_waiting_gets_a_sentence(waiting: Waiting, w
 def test_the_id_hash_is_the_halls_form() -> None:
     expected = hashlib.sha256(CITIZEN_ID.upper().encode()).hexdigest()
     assert id_number_sha256(CITIZEN_ID.lower()) == expected
+
+
+def test_the_dispatch_routes_only_when_the_terminal_makes_way() -> None:
+    from kiosk.front_door import FrontDoorDispatch
+    from kiosk.ports.camera import CodeScanned
+    from kiosk.ports.identity import CardPlaced
+
+    door, _ = router("waiting")
+    free = [False]
+    asked: list[int] = []
+    started: list[object] = []
+    couriers: list[CourierSignIn] = []
+
+    def make_way() -> bool:
+        asked.append(1)
+        return free[0]
+
+    dispatch = FrontDoorDispatch(
+        door,
+        worker=lambda job: job(),
+        post=lambda fn: fn(),
+        make_way=make_way,
+        start_pickup=started.append,
+        sign_in_courier=couriers.append,
+    )
+    badge = CodeScanned("QRCode", "GZCR1.C-0001")
+    dispatch.handle(badge)
+    dispatch.handle(CardPlaced(person(CITIZEN_ID)))
+    assert (started, couriers) == ([], [])  # a journey holds the terminal: nothing starts
+    free[0] = True
+    dispatch.handle(badge)
+    card = CardPlaced(person(CITIZEN_ID))
+    dispatch.handle(card)
+    assert couriers == [CourierSignIn("C-0001", "badge")]
+    assert started == [card]
+    assert len(asked) == 5  # a card asks again when its route comes back from the worker
