@@ -74,7 +74,7 @@ class BoxedParagraph(_KinsokuWrapping):
         line_px = self._label.get_extents("国Ag")[1] * self.line_height
         if room <= 0 or line_px <= 0:
             return lines  # not laid out yet
-        max_lines = max(1, int(room // line_px))
+        max_lines = int(room // line_px)  # 0: not one whole line fits; better none than half
         self.cut = len(lines) > max_lines
         # the CJK font sets "…" at mid-height, as Chinese wants; English text gets three dots
         ellipsis = "…" if has_cjk(self.text) else "..."
