@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +52,28 @@ class UiProcess:
         assert lines, self.stderr[-3000:]
         result: dict[str, Any] = json.loads(lines[-1])
         return result
+
+
+@dataclass(frozen=True)
+class JourneyRun:
+    report: dict[str, Any]  # journey.json
+    stdout: str
+
+
+def run_demo_journey(journey: str, config: Path, out: Path, *, timeout_s: float) -> JourneyRun:
+    """`kiosk demo --headless --journey JOURNEY` as a user runs it. Fails the test, naming the
+    first step that did not pass, unless the journey passed and the demo exited 0."""
+    done = subprocess.run(
+        [
+            sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", journey,
+            "--config", str(config), "--out", str(out),
+        ],
+        cwd=ROOT, env=headless_env(), capture_output=True, text=True, timeout=timeout_s,
+    )  # fmt: skip
+    report_path = out / "journey.json"
+    assert report_path.exists(), done.stdout[-2000:] + done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
+    failed = next((s for s in report["steps"] if s["outcome"] != "passed"), None)
+    assert done.returncode == 0, (failed, done.stderr[-3000:])
+    assert report["outcome"] == "passed"
+    return JourneyRun(report, done.stdout)

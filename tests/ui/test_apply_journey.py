@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.demo_config import write_demo_config
-from tests.support.ui_process import headless_env
+from tests.support.ui_process import headless_env, run_demo_journey
 
 pytestmark = pytest.mark.ui
 
@@ -21,25 +21,10 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def test_apply_journey_runs_from_card_to_receipt_and_reaches_the_hall(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    env = headless_env()
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", "apply",
-            "--config", str(write_demo_config(tmp_path, voice=True)), "--out", str(out),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=PROCESS_TIMEOUT_S,
-    )  # fmt: skip
-    report_path = out / "journey.json"
-    assert report_path.exists(), done.stderr[-3000:]
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    failed = next((s for s in report["steps"] if s["outcome"] != "passed"), None)
-    assert done.returncode == 0, (failed, done.stderr[-3000:])
-    assert report["outcome"] == "passed"
-    assert "touches" in done.stdout
+    config = write_demo_config(tmp_path, voice=True)
+    run = run_demo_journey("apply", config, out, timeout_s=PROCESS_TIMEOUT_S)
+    report = run.report
+    assert "touches" in run.stdout
     assert report["touch_count"] == sum(len(step["touches"]) for step in report["steps"])
     for step in report["steps"]:
         shot = out / step["screenshot"]

@@ -7,17 +7,13 @@ left to the demo, which moves them to free ones.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.support.demo_config import write_demo_config
-from tests.support.ui_process import headless_env
+from tests.support.ui_process import run_demo_journey
 
-ROOT = Path(__file__).resolve().parents[2]
 PROCESS_TIMEOUT_S = 300
 
 pytestmark = pytest.mark.ui
@@ -26,20 +22,7 @@ pytestmark = pytest.mark.ui
 def test_the_apply_journey_passes_on_a_768_by_1024_screen(tmp_path: Path) -> None:
     config = write_demo_config(tmp_path, width=768, height=1024)
     out = tmp_path / "out"
-    env = headless_env()
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", "apply",
-            "--config", str(config), "--out", str(out),
-        ],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S,
-    )  # fmt: skip
-    report_path = out / "journey.json"
-    assert report_path.exists(), done.stderr[-3000:]
-    report = json.loads(report_path.read_text(encoding="utf-8"))
-    failed = next((s for s in report["steps"] if s["outcome"] != "passed"), None)
-    assert done.returncode == 0, (failed, done.stderr[-3000:])
-    assert report["outcome"] == "passed"
+    report = run_demo_journey("apply", config, out, timeout_s=PROCESS_TIMEOUT_S).report
     touched = [t for step in report["steps"] for t in step["touches"]]
     assert touched, "the journey touched nothing"
     assert all(0 <= t["x"] < 768 and 0 <= t["y"] < 1024 for t in touched)

@@ -14,22 +14,18 @@ and about half the drawing and picture-writing time on a loaded two-core box.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import struct
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support.demo_config import write_demo_config
-from tests.support.ui_process import headless_env
+from tests.support.ui_process import run_demo_journey
 
 pytestmark = pytest.mark.ui
 
-ROOT = Path(__file__).resolve().parents[2]
 PROCESS_TIMEOUT_S = 300
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 WIDTH, HEIGHT = 720, 1280
@@ -47,20 +43,7 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]
     folder = tmp_path_factory.mktemp("full-loop")
     config = write_demo_config(folder, width=WIDTH, height=HEIGHT)
     out = folder / "out"
-    env = headless_env()
-    done = subprocess.run(
-        [
-            sys.executable, "-m", "bootstrap", "demo", "--headless", "--journey", "full-loop",
-            "--config", str(config), "--out", str(out),
-        ],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=PROCESS_TIMEOUT_S,
-    )  # fmt: skip
-    report_path = out / "journey.json"
-    assert report_path.exists(), done.stdout[-2000:] + done.stderr[-3000:]
-    report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
-    failed = next((s for s in report["steps"] if s["outcome"] != "passed"), None)
-    assert done.returncode == 0, (failed, done.stderr[-3000:])
-    return folder, report
+    return folder, run_demo_journey("full-loop", config, out, timeout_s=PROCESS_TIMEOUT_S).report
 
 
 def _rows(folder: Path, query: str) -> list[tuple[Any, ...]]:
