@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from backend_client.caches import DOC_TASKS
 from kiosk.config import Settings
 from kiosk.storage import DATABASE_FILE_NAME
 from service_hall.seed import DEMO_COURIER_CARD
@@ -110,11 +111,22 @@ class StaffAtTheHall:
         return status
 
     def _terminal_has_task(self) -> bool:
-        """The terminal's task cache (read-only): the envelope is scanned only once it is there."""
+        """The terminal's cached task list (read-only) holds the *delivery* for this submission:
+        the envelope is scanned only then. The tracking number alone is not enough — the same
+        list names it among the materials to collect, before any result exists."""
         uri = f"file:{self._database}?mode=ro"
         with sqlite3.connect(uri, uri=True, timeout=5.0) as database:
-            rows = list(database.execute("SELECT data FROM hall_cache_documents"))
-        return any(self._submission.tracking_number in str(data) for (data,) in rows)
+            row = database.execute(
+                "SELECT data FROM hall_cache_documents WHERE name = ?", (DOC_TASKS,)
+            ).fetchone()
+        if row is None:
+            return False
+        deliveries = json.loads(row[0]).get("tasks", {}).get("deliveries", [])
+        return any(
+            task.get("tracking_number") == self._submission.tracking_number
+            and task.get("status") == "pending"
+            for task in deliveries
+        )
 
     def _wait(self, deadline: float, condition: Callable[[], bool], what: str) -> None:
         while not condition():
