@@ -54,7 +54,7 @@ class EscposReceiptPrinter:
     ) -> None:
         self.url = url
         self.paper = paper
-        self._status_timeout = status_timeout_s
+        self.status_timeout_s = status_timeout_s  # how long one status question may wait
         self._poll_interval = poll_interval_s
         self._line = PrinterLine(url, baudrate=baudrate)
         self._decoder = StatusDecoder()
@@ -140,7 +140,7 @@ class EscposReceiptPrinter:
     def _ask(self, request: bytes, what: str) -> int:
         self._line.write(request)
         self._decoder.reset()
-        deadline = time.monotonic() + self._status_timeout
+        deadline = time.monotonic() + self.status_timeout_s
         while time.monotonic() < deadline:
             answers = self._decoder.feed(self._line.read(deadline))
             if answers:
@@ -148,7 +148,7 @@ class EscposReceiptPrinter:
         self._line.close()
         raise PrinterNoReply(
             f"{DEVICE_NAME} at {self.url} did not answer the {what} status request "
-            f"(DLE EOT) within {self._status_timeout:.1f} s; check that it is switched on and "
+            f"(DLE EOT) within {self.status_timeout_s:.1f} s; check that it is switched on and "
             "that the URL points at the printer."
         )
 

@@ -165,7 +165,7 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
         ],
     )
     column = SerialLockerColumn.from_settings(
-        settings, fast_poll_s=0.05, idle_poll_s=0.1, poll_timeout_s=0.2
+        settings, fast_poll_s=0.05, idle_poll_s=0.1, poll_timeout_s=1.0
     )
     database = Database.open(tmp_path / "kiosk.sqlite3")
     audit = AuditLog(database)

@@ -150,6 +150,7 @@ def test_noise_split_bytes_and_one_corrupted_reply(
     with pytest.raises(NoReply):
         reader.find_card()
     assert reader.decoder.rejected >= 1
+    reader.timeout_s = 5  # the next read is answered; a busy machine may be slow
     assert reader.read_card().name == "张小明"
 
 
@@ -163,6 +164,7 @@ def test_silence_is_offline_and_answers_bring_it_back(
     assert reader.health().state is HealthState.OFFLINE
     assert "does not answer" in reader.health().reason
     stub.control("silence", {"on": False})
+    reader.timeout_s = 5  # answered again; a busy machine may be slow
     assert reader.find_card() in (True, False)
     assert reader.health().state is HealthState.OK
 

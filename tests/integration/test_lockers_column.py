@@ -71,7 +71,7 @@ class ColumnRig:
             column_settings(self.stub.url, protocol_name),
             fast_poll_s=0.05,
             idle_poll_s=idle_s,
-            poll_timeout_s=0.2,
+            poll_timeout_s=1.0,  # only a dead line waits this long; a busy machine may be slow
         )
         self.sink = RecordingSink()
         self.column.start(self.sink)

@@ -122,6 +122,7 @@ def test_a_corrupted_status_byte_is_not_believed_and_the_next_ask_works(line: Li
         with pytest.raises(PrinterNoReply, match="did not answer"):
             printer.paper_status()
         assert printer.health().state is HealthState.OFFLINE
+        printer.status_timeout_s = 5  # the next ask is answered; a busy machine may be slow
         assert printer.paper_status().paper is PaperLevel.OK
         assert printer.health().state is HealthState.OK
     finally:
@@ -137,6 +138,7 @@ def test_silence_is_offline_with_a_sentence(line: Line) -> None:
         assert printer.health().state is HealthState.OFFLINE
         assert line.firmware.jobs == []
         line.server.control("silence", {"on": False})
+        printer.status_timeout_s = 5  # the same driver recovers; a busy machine may answer late
         printer.print_submission_receipt(sample_submission_receipt())
         assert line.firmware.wait_for_jobs(1, timeout=5)
     finally:
