@@ -2,21 +2,23 @@
 
 Run as `python -m tests.support.loop_child FOLDER BOARD_URL CONTROL_PORT HALL_URL TOKEN`: a small
 fork server. It imports everything once (about a second on a loaded box), then for each line
-`run SEED KILL_AT` on stdin forks a *life* of the kiosk and answers `started PID` and, when that
-life ends, `ended PID STATUS`. Forking keeps 200+ kills within the test's time budget; every life
-still starts from nothing but the files and the board, as after a real crash.
+`run SEED KILL_AT KILLS DAYS` on stdin forks a *life* of the kiosk and answers `started PID` and,
+when that life ends, `ended PID STATUS`. Forking keeps 200+ kills within the test's time budget;
+every life still starts from nothing but the files and the board, as after a real crash.
 
 A life is the real core on the real files: the terminal's SQLite database, `CompartmentService`
 over the serial Kerong column on the firmware stub, `CourierDesk`, `PickupDesk`, the outbox and
 its sender to the real hall. It plays a seeded random sequence of citizen deposits, courier
-collections (with a seal), result loads, pickups by code or signed QR, jams and technician
-repairs, acting on the physical world only through the stub's control port. It dies by SIGKILL:
+collections (with a seal), result loads, pickups by code, signed QR or ID card, courier returns
+of overdue results, jams and technician repairs, acting on the physical world only through the
+stub's control port. Its clock runs DAYS ahead of the real one (the parent moves the calendar
+past the results' keeping time now and then, so stored results fall overdue). It dies by SIGKILL:
 from the parent at a random moment, or from itself at its KILL_AT-th checkpoint — just before
 and just after every commit of the main thread, just before and after every unlock frame, after
 every movement of a hand — so the kill points cover every step of every flow.
 
-`drain` (instead of `run`) starts a life that only sends the outbox until it is empty, prints
-`drained` or `not drained`, and exits.
+`drain KILLS DAYS` (instead of `run`) starts a life that only sends the outbox until it is empty,
+prints `drained` or `not drained`, and exits.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,12 +71,22 @@ from tests.support.loop_world import COLUMN, STUB_NAME, loop_specs
 FAST_CODES = PickupCodeHasher(n=2, r=1, p=1)  # production cost is not what this test is about
 COURIER = CourierIdentity("CR-LOOP-01", "Loop courier", "courier")
 TECHNICIAN = Actor(ActorKind.TECHNICIAN, "loop-technician")
+RESULT_KEEP_DAYS = 7  # the terminal's default; the parent's calendar jumps past it
 READING_WAIT_S = 20.0  # generous: the suite runs on two workers of a loaded box
 WORLD = "the world"
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """The life's clock: the real time, plus the days the parent's calendar has moved on."""
+    return datetime.now(UTC) + CALENDAR.ahead
+
+
+@dataclass
+class Calendar:
+    ahead: timedelta = timedelta(0)
+
+
+CALENDAR = Calendar()
 
 
 # -- kill switch ----------------------------------------------------------------------------------
@@ -160,7 +172,16 @@ def build_core(folder: Path, board_url: str, hall_url: str, token: str) -> Core:
     outbox = Outbox(database)
     feed = SqliteTaskFeed(database)
     keys = TerminalKeyStore(database)
-    courier = CourierDesk(database, service, outbox, feed, keys.pickup_qr_key, audit=audit)
+    courier = CourierDesk(
+        database,
+        service,
+        outbox,
+        feed,
+        keys.pickup_qr_key,
+        audit=audit,
+        wall_clock=utc_now,
+        keep_days=RESULT_KEEP_DAYS,
+    )
     pickup = PickupDesk(
         service,
         database,
@@ -231,6 +252,7 @@ class Life:
             ("collect", self.collect),
             ("load", self.load),
             ("pickup", self.pickup),
+            ("return", self.take_back),
         ]
         while True:
             if self.rng.random() < 0.03:
@@ -344,16 +366,24 @@ class Life:
         tracking = self.rng.choice(sorted(phones))
         method: pickup_fx.PickupMethod = self.rng.choice(("qr", "code", "id_card"))
         phone = phones[tracking]
+        overdue = tracking in {p.tracking_number for p in core.service.overdue_results()}
         if method == "qr":
             found = core.pickup.find_by_qr(phone["qr"])
         elif method == "code":
             found = core.pickup.find_by_code(phone["code"])
         else:  # the applicant's ID card: every result of theirs, this one among them
             found = core.pickup.find_by_id_card(APPLICANT_CARD)
+        if method != "id_card" and overdue != said_expired(found):
+            anomaly(f"the {method} of {tracking} (overdue: {overdue}) was answered {found}")
+            return True
         if not isinstance(found, pickup_fx.ParcelsFound):
             # the terminal may have flagged or lost track of it; the checker judges that
             return False
         parcel = next((p for p in found.parcels if p.tracking_number == tracking), None)
+        if overdue:
+            if parcel is not None:
+                anomaly(f"the ID card was offered {tracking} after its keeping time")
+            return False  # it waits for the courier to take it back
         if parcel is None:
             anomaly(f"the {method} of {tracking} found other parcels: {found.parcels}")
             return True
@@ -384,6 +414,25 @@ class Life:
             anomaly(f"an envelope left in {parcel.compartment} read as {checked.verdict}")
             return True
         core.pickup.record_not_taken(parcel, method, "the citizen left it (crash harness)")
+        return True
+
+    def take_back(self) -> bool:
+        """The courier takes an overdue result back to the centre."""
+        core = self.core
+        returns = core.courier.work().returns
+        if not returns:
+            return False
+        parcel = self.rng.choice(returns)
+        if core.courier.open_for_removal(parcel, "return", COURIER) not in _OPENED:
+            return True
+        self.hands("take", compartment=parcel.compartment, to="centre")
+        self.hands("close", compartment=parcel.compartment)
+        self.await_reading(parcel.compartment, item=False)
+        verdict = core.courier.confirm_removal(
+            parcel, "return", COURIER, None, person_confirmed=True
+        )
+        if verdict != "removed":
+            anomaly(f"return from {parcel.compartment} not confirmed: {verdict}")
         return True
 
     def repair(self) -> None:
@@ -430,6 +479,13 @@ class Life:
 
 
 _OPENED = (UnlockOutcome.OPENED, UnlockOutcome.ALREADY_OPEN)
+
+
+def said_expired(found: object) -> bool:
+    """The keeping time is over: told by the parcel's expiry, or by the signed QR's own."""
+    if isinstance(found, pickup_fx.QrRefused):
+        return found.reason == "expired"
+    return isinstance(found, pickup_fx.ResultExpired)
 
 
 def anomaly(text: str) -> None:
@@ -518,8 +574,10 @@ def serve(args: LifeArgs) -> None:
             code = 0
             try:
                 if words[0] == "drain":
+                    CALENDAR.ahead = timedelta(days=int(words[2]))
                     drain(args, int(words[1]))
                 else:
+                    CALENDAR.ahead = timedelta(days=int(words[4]))
                     live(args, int(words[1]), int(words[2]), int(words[3]))
             except BaseException as err:  # noqa: BLE001 - report, then leave without cleanup
                 print(f"anomaly the kiosk process failed: {err!r}", flush=True)

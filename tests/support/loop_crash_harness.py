@@ -45,6 +45,8 @@ LIFE_DEADLINE_S = 20.0  # a life that reaches no kill point by then is killed fr
 MAX_KILL_AT = 80  # checkpoints per life: a few flows' worth
 CLERK_PERIOD_S = 0.1
 PAPERS_WAITING = 3
+CALENDAR_JUMP_DAYS = 8  # past the terminal's 7 keeping days: every stored result falls overdue
+CALENDAR_JUMP_CHANCE = 0.03  # per life: about six jumps in 200 lives, pickups in between
 _CODE = re.compile(r"取件码(\d{8})")
 _QR = re.compile(r"/p/(GZPK1\.[A-Za-z0-9_.-]+)")
 
@@ -58,12 +60,13 @@ class LoopReport:
     findings: list[str] = field(default_factory=list)
     anomalies: list[str] = field(default_factory=list)
     flows: Counter[str] = field(default_factory=Counter)
+    days_ahead: int = 0  # how far the lives' calendar ended ahead of the real one
     seconds: float = 0.0
 
     def summary(self) -> str:
         return (
             f"seed {self.seed}: {self.kills} kills ({self.self_kills} at a seeded checkpoint), "
-            f"{self.checks} checks, in "
+            f"{self.checks} checks, calendar {self.days_ahead} days ahead, in "
             f"{self.seconds:.1f} s; hall saw {dict(self.flows)}"
         )
 
@@ -225,7 +228,7 @@ def check_hall_agrees(folder: Path, hall: RunningHall) -> list[str]:
                         {Status.COLLECTED, Status.IN_REVIEW, Status.APPROVED, Status.RESULT_READY},
                     )
                     if str(status) == "collected" and tasks.get(row.id) is not None:
-                        wanted = {Status.RESULT_READY, Status.PICKED_UP}
+                        wanted = {Status.RESULT_READY, Status.PICKED_UP, Status.RETURNED}
                     if row.status not in wanted:
                         findings.append(
                             f"terminal: materials of {submission_ref} {status}; hall: {row.status}"
@@ -234,9 +237,10 @@ def check_hall_agrees(folder: Path, hall: RunningHall) -> list[str]:
                     terminal_results[str(submission_ref)] += 1
                     task = tasks.get(str(submission_ref))
                     hall_row = submissions.get(str(submission_ref))
-                    expected = {"stored": ("loaded", Status.RESULT_READY)}.get(
-                        str(status), ("picked_up", Status.PICKED_UP)
-                    )
+                    expected = {
+                        "stored": ("loaded", Status.RESULT_READY),
+                        "returned": ("returned", Status.RETURNED),
+                    }.get(str(status), ("picked_up", Status.PICKED_UP))
                     seen = (task.status if task else None, hall_row.status if hall_row else None)
                     if seen != expected:
                         findings.append(
@@ -244,7 +248,7 @@ def check_hall_agrees(folder: Path, hall: RunningHall) -> list[str]:
                             f"submission {seen[1]}"
                         )
             for submission_id, task in tasks.items():
-                if task.status in ("loaded", "picked_up") and not terminal_results[submission_id]:
+                if task.status != "pending" and not terminal_results[submission_id]:
                     findings.append(
                         f"hall: result of {submission_id} {task.status}; terminal: none"
                     )
@@ -294,7 +298,10 @@ def run_loop_crash(folder: Path, seed: int, points: int) -> LoopReport:
         try:
             for kill in range(1, points + 1):
                 kill_at = rng.randint(1, MAX_KILL_AT) if rng.random() < 0.75 else 0
-                server.send(f"run {rng.randrange(2**32)} {kill_at} {kill - 1}")
+                if rng.random() < CALENDAR_JUMP_CHANCE:
+                    report.days_ahead += CALENDAR_JUMP_DAYS
+                seed_of_life = rng.randrange(2**32)
+                server.send(f"run {seed_of_life} {kill_at} {kill - 1} {report.days_ahead}")
                 pid = int(server.expect("started", 30).split()[1])
                 if kill_at == 0:
                     server.expect("ready", LIFE_DEADLINE_S)
@@ -316,7 +323,7 @@ def run_loop_crash(folder: Path, seed: int, points: int) -> LoopReport:
                     raise clerk.failure
             clerk.stop_event.set()
             clerk.join(timeout=10)
-            server.send(f"drain {points}")
+            server.send(f"drain {points} {report.days_ahead}")
             server.expect("started", 30)
             drained = server.expect(("drained", "not drained"), 90)
             server.expect("ended", 30)
