@@ -78,6 +78,11 @@ APPLY_MESSAGES: Final[Mapping[str, Mapping[Language, str]]] = {
         "en": "To apply we need to know who you are: lay your ID card or social-security card on"
         " the reader.",
     },
+    "apply.identify.instruction.agent": {
+        "zh-CN": "代办：请将办事群众本人的身份证或社保卡平放在读卡区，听到提示音后即可。",
+        "en": "Applying for a citizen: lay the citizen's own ID card or social-security card on"
+        " the reader until you hear the beep.",
+    },
     "apply.identify.browse": {
         "zh-CN": "不刷卡，先看看办事指南",
         "en": "Look at guides without a card",

@@ -130,8 +130,10 @@ def _identify(flow: ApplyFlow, t: _Translator) -> vm.IdentifyView:
     elif flow._identify_problem == "apply.identify.removed_early":
         notice = vm.Notice(t("apply.identify.removed_early"), "warning")
     purpose = flow._identify_purpose
+    # a village agent is at the screen, not the citizen: ask for the citizen's card
+    wording = "agent" if flow._agent is not None else purpose
     return vm.IdentifyView(
-        instruction=t(f"apply.identify.instruction.{purpose}"),
+        instruction=t(f"apply.identify.instruction.{wording}"),
         animation=animation,
         reader_available=reader_ok,
         browse_label=t("apply.identify.browse"),

@@ -173,6 +173,37 @@ def test_happy_path_with_card_and_no_ecopies_needs_at_most_eight_touches() -> No
     assert j.view().header.applicant == ""
 
 
+def test_a_village_agent_applies_for_a_citizen_and_is_named_everywhere_until_clear_down() -> None:
+    j = Journey()
+    agent = fx.ApplyingAgent("C-0002", "李主任")
+    j._record(j.flow.start(agent=agent))
+    assert j.flow.step is vm.ApplyStep.IDENTIFY
+    assert j.body.instruction.startswith("Applying for a citizen: lay the citizen's own ID card")
+    assert j.flow.view("zh-CN").body.instruction.startswith("代办：请将办事群众本人")
+    j.on(CardPlaced(ZHANG))
+    j.do(vm.ChooseItem("reissue"))
+    j.do(vm.StartApplication())
+    j.fill_reissue()
+    j.do(vm.Continue())
+    agent_line = "Submitted by village agent 李主任 (C-0002)"
+    assert (j.body.lines[2].label, j.body.lines[2].value) == ("Agent", agent_line)
+    j.do(vm.Submit())
+    assert j.last(fx.CommitSubmission).draft.agent == agent
+    j.on(fx.SubmissionCommitted("ref-0001"))
+    j.door_opens()
+    j.on(ItemDetected(3))
+    j.on(DoorClosed(3))
+    j.on(fx.DepositRecorded(BOX_3))
+    printed = j.last(fx.PrintSubmissionReceipt).receipt
+    assert printed.submitted_by == "代办员 李主任 (C-0002) 代为提交"
+    assert ("Agent", agent_line) in [(line.label, line.value) for line in j.body.lines]
+    j.do(vm.Finish())
+    j.do(vm.Finish())
+    assert isinstance(j.effects[-1], fx.ClearDown)
+    j.start()  # the next citizen, alone: no agent left over from the last session
+    assert not j.body.instruction.startswith("Applying for a citizen")
+
+
 def test_every_message_has_both_languages_and_every_voice_key_exists() -> None:
     for key, texts in APPLY_MESSAGES.items():
         assert set(texts) == set(LANGUAGES), key
