@@ -32,6 +32,10 @@ def collect_code_journey(settings: Settings) -> Journey:
     return _hall_journey("collect", "collect_by_code_journey", settings)
 
 
+def agent_journey(settings: Settings) -> Journey:
+    return _hall_journey("agent", "agent_journey", settings)
+
+
 def full_loop_journey(settings: Settings) -> Journey:
     return _hall_journey("full_loop", "full_loop_journey", settings)
 
@@ -54,6 +58,7 @@ class JourneyUnavailable(Exception):
 
 
 JOURNEYS: Mapping[str, Callable[[Settings], Journey]] = {
+    "agent": agent_journey,
     "apply": apply_journey,
     "attract": attract_journey,
     "collect": collect_journey,

@@ -418,9 +418,9 @@ def hall_watch(url: str, token: str, item_id: str) -> HallPoll:
             answer = client.get("/api/v1/submissions")
             answer.raise_for_status()
             listed = answer.json()["submissions"]
-        if any(_complete(s, item_id) for s in listed):
+        if any(submission_complete(s, item_id) for s in listed):
             return True, "the hall holds it"
-        return False, f"not complete yet: {[_summary(s) for s in listed]}"
+        return False, f"not complete yet: {[submission_summary(s) for s in listed]}"
 
     return HallPoll(
         "the hall holds the submission, its e-copies and the deposit",
@@ -430,13 +430,13 @@ def hall_watch(url: str, token: str, item_id: str) -> HallPoll:
     )
 
 
-def _summary(submission: dict[str, Any]) -> str:
+def submission_summary(submission: dict[str, Any]) -> str:
     steps = [h.get("to_status") for h in submission.get("history", [])]
     pages = len(submission.get("ecopies", []))
     return f"{submission.get('item_ids')} {pages} e-copies, history {steps}"
 
 
-def _complete(submission: dict[str, Any], item_id: str) -> bool:
+def submission_complete(submission: dict[str, Any], item_id: str) -> bool:
     deposited = any(h.get("to_status") == "deposited" for h in submission.get("history", []))
     return (
         item_id in submission.get("item_ids", [])

@@ -17,7 +17,6 @@ Everything on screen is done by touches; doors, items and scans go through the s
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -26,12 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from backend_client.caches import DOC_TASKS
 from kiosk.config import Settings
-from kiosk.storage import DATABASE_FILE_NAME
 from service_hall.seed import DEMO_COURIER_CARD
 from service_hall.staff_client import StaffClientError
 from service_hall.testing import COURIER_PIN
 
-from ..paths import data_dir
 from .apply import ITEM_ID, apply_journey
 from .checks import all_of, showing
 from .collect import (
@@ -46,6 +43,7 @@ from .collect import (
 )
 from .hall_poll import HallPoll
 from .script import Journey, JourneyWorldError, Step, StubWorld
+from .terminal_cache import cached_hall_document
 
 if TYPE_CHECKING:
     from kiosk.courier.view_models import CourierView
@@ -81,7 +79,7 @@ class StaffAtTheHall:
     def __init__(self, hall: HallDesk, submission: Submission, settings: Settings) -> None:
         self._hall = hall
         self._submission = submission
-        self._database = data_dir(settings) / DATABASE_FILE_NAME
+        self._settings = settings
         self._done = threading.Event()
         self.last_answer = "not started"
 
@@ -114,14 +112,8 @@ class StaffAtTheHall:
         """The terminal's cached task list (read-only) holds the *delivery* for this submission:
         the envelope is scanned only then. The tracking number alone is not enough — the same
         list names it among the materials to collect, before any result exists."""
-        uri = f"file:{self._database}?mode=ro"
-        with sqlite3.connect(uri, uri=True, timeout=5.0) as database:
-            row = database.execute(
-                "SELECT data FROM hall_cache_documents WHERE name = ?", (DOC_TASKS,)
-            ).fetchone()
-        if row is None:
-            return False
-        deliveries = json.loads(row[0]).get("tasks", {}).get("deliveries", [])
+        cached = cached_hall_document(self._settings, DOC_TASKS) or {}
+        deliveries = cached.get("tasks", {}).get("deliveries", [])
         return any(
             task.get("tracking_number") == self._submission.tracking_number
             and task.get("status") == "pending"
