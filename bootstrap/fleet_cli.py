@@ -145,6 +145,7 @@ def _console(args: argparse.Namespace) -> int:
             signing_key=key,
             host=args.host,
             port=args.port,
+            allowed_hosts=tuple(args.allowed_host or ()),
         )
         console = RunningConsole(options)
     except (_Usage, LinkError) as err:
@@ -398,6 +399,13 @@ def register(commands: Any, add_config_argument: Callable[[argparse.ArgumentPars
     console = _with_key(_with_broker(sub.add_parser("console", help="serve the web dashboard")))
     console.add_argument("--host", default="127.0.0.1")
     console.add_argument("--port", type=int, default=8780, help="0 picks a free port")
+    console.add_argument(
+        "--allowed-host",
+        action="append",
+        metavar="NAME",
+        help="a host name the console may be reached by, e.g. behind a proxy (repeatable; the "
+        "loopback names and --host are always allowed)",
+    )
     console.add_argument("--db", metavar="FILE", help="console store (default: per-user data)")
     console.add_argument("--console-id", default="console", help="names the reply topics")
     console.add_argument("--issuer", help="name signed into commands (default: your login)")

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .ingest import Ingest
 from .link import BrokerSettings, ConsoleLink
 from .store import ConsoleStore
-from .web import create_app
+from .web import LOOPBACK_NAMES, create_app
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class ConsoleOptions:
     host: str = "127.0.0.1"
     port: int = 8780
     refresh_s: int = 15
+    allowed_hosts: tuple[str, ...] = ()  # names a proxy in front uses, beside the loopback ones
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -66,6 +67,7 @@ class RunningConsole:
             self.link if options.signing_key is not None else None,
             clock=clock,
             refresh_s=options.refresh_s,
+            host_names=(*LOOPBACK_NAMES, options.host, *options.allowed_hosts),
         )
         self._server = uvicorn.Server(
             uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)

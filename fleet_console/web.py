@@ -3,21 +3,29 @@
 Server-rendered (FastAPI + Jinja2, the service hall's stack) with no script at all: a command is a
 form that leads to a confirmation page showing exactly what will be signed, and only the second
 form sends it. Both forms carry a per-process token, so another web page open in the technician's
-browser cannot post a command to the console on localhost.
+browser cannot post a command to the console on localhost; and a request must name the console by
+one of its own host names, so a page whose DNS name is rebound to 127.0.0.1 cannot read that
+token either (it would send its own name in the Host header).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Annotated, Any, Protocol
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 
@@ -30,6 +38,7 @@ HISTORY_WINDOW_S = 24 * 3600
 # Shown in the locker drawing instead of the devices table (48 rows for a 16-door column).
 DRAWN_NODES = frozenset({"doors"})
 DRAWN_PROPERTIES = frozenset({"layout"})
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 templates = Jinja2Templates(directory=str(resources.files("fleet_console") / "templates"))
 
 
@@ -43,15 +52,39 @@ def _when(at: Any) -> str:
     return datetime.fromtimestamp(at, tz=UTC).astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
+def host_name(header: str) -> str | None:
+    """The name in a Host header without its port ("[::1]:8780" -> "::1"); None if unreadable."""
+    try:
+        return urlsplit(f"//{header}").hostname
+    except ValueError:
+        return None
+
+
 def create_app(
     store: ConsoleStore,
     sender: CommandSender | None,
     *,
     clock: Callable[[], float] = time.time,
     refresh_s: int = 15,
+    host_names: Iterable[str] = LOOPBACK_NAMES,
 ) -> FastAPI:
     app = FastAPI(title="Fleet console", docs_url=None, redoc_url=None, openapi_url=None)
     form_token = secrets.token_urlsafe(24)
+    allowed = frozenset(name.lower() for name in host_names)
+
+    @app.middleware("http")
+    async def only_our_own_names(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        name = host_name(request.headers.get("host", ""))
+        if name is None or name.lower() not in allowed:
+            return PlainTextResponse(
+                f"This console answers only to {', '.join(sorted(allowed))}; the address in "
+                "your browser names another host. Open the console by one of those names, or "
+                "start it with --allowed-host NAME for the name your proxy uses.",
+                status_code=421,
+            )
+        return await call_next(request)
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
         response = templates.TemplateResponse(

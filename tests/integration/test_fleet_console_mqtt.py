@@ -109,6 +109,26 @@ def test_the_grid_puts_lost_and_alerting_terminals_first(
         each.probe.close()
 
 
+def test_only_the_consoles_own_host_names_are_answered(console: RunningConsole) -> None:
+    """A page whose DNS name was rebound to 127.0.0.1 sends its own name as Host: refused, so
+    it can read neither the dashboard nor the form token that would let it post a command."""
+    port = console.port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", "LOCALHOST"):
+        answer = httpx.get(f"{console.url}/", headers={"Host": host}, timeout=10)
+        assert answer.status_code == 200, host
+    for host in (f"attacker.example:{port}", "127.0.0.1.attacker.example", "", "[::1"):
+        answer = httpx.get(f"{console.url}/", headers={"Host": host}, timeout=10)
+        assert answer.status_code == 421, host
+        assert "answers only to 127.0.0.1, ::1, localhost" in answer.text
+    posted = httpx.post(
+        f"{console.url}/terminals/it-any/commands",
+        headers={"Host": "attacker.example"},
+        data={"name": "open-compartment"},
+        timeout=10,
+    )
+    assert posted.status_code == 421
+
+
 def test_history_is_written_on_change_not_on_retained_repeats(
     console: RunningConsole,
     mosquitto_broker: MosquittoBroker,  # noqa: F811
