@@ -1,6 +1,7 @@
 """SIGKILL the kiosk's core at hundreds of points of the collect, load and pickup flows (by
 code, QR or ID card; an envelope taken or left inside) and of courier returns of results left
-past their keeping time (the lives' calendar jumps ahead now and then).
+past their keeping time (the lives' calendar jumps ahead now and then); made-up codes lock the
+keypad, and the lock must outlive the kills.
 
 Nothing may be lost, duplicated or opened without a record, and once the outbox drains the hall
 must tell the same story as the terminal. The harness and what it checks are described in

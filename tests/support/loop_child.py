@@ -2,20 +2,27 @@
 
 Run as `python -m tests.support.loop_child FOLDER BOARD_URL CONTROL_PORT HALL_URL TOKEN`: a small
 fork server. It imports everything once (about a second on a loaded box), then for each line
-`run SEED KILL_AT KILLS DAYS` on stdin forks a *life* of the kiosk and answers `started PID` and,
-when that life ends, `ended PID STATUS`. Forking keeps 200+ kills within the test's time budget;
-every life still starts from nothing but the files and the board, as after a real crash.
+`run SEED KILL_AT KILLS DAYS LOCKED_UNTIL` on stdin forks a *life* of the kiosk and answers
+`started PID` and, when that life ends, `ended PID STATUS`. Forking keeps 200+ kills within the
+test's time budget; every life still starts from nothing but the files and the board, as after a
+real crash.
 
 A life is the real core on the real files: the terminal's SQLite database, `CompartmentService`
 over the serial Kerong column on the firmware stub, `CourierDesk`, `PickupDesk`, the outbox and
 its sender to the real hall. It plays a seeded random sequence of citizen deposits, courier
-collections (with a seal), result loads, pickups by code, signed QR or ID card, courier returns
-of overdue results, jams and technician repairs, acting on the physical world only through the
-stub's control port. Its clock runs DAYS ahead of the real one (the parent moves the calendar
-past the results' keeping time now and then, so stored results fall overdue). It dies by SIGKILL:
-from the parent at a random moment, or from itself at its KILL_AT-th checkpoint — just before
-and just after every commit of the main thread, just before and after every unlock frame, after
-every movement of a hand — so the kill points cover every step of every flow.
+collections (with a seal), result loads, pickups by code, signed QR or ID card, wrong codes
+typed by a guesser (five in a minute lock the keypad), courier returns of overdue results, jams
+and technician repairs, acting on the physical world only through the stub's control port.
+
+Its clock runs DAYS ahead of the real one: the parent moves the calendar past the results'
+keeping time now and then, so stored results fall overdue. LOCKED_UNTIL (epoch seconds on that
+clock, 0: none) is the latest keypad lock an earlier life reported with `keypad-locked`: until
+then a typed code must be refused unchecked, whatever the kills in between.
+
+A life dies by SIGKILL: from the parent at a random moment, or from itself at its KILL_AT-th
+checkpoint — just before and just after every commit of the main thread, just before and after
+every unlock frame, after every movement of a hand — so the kill points cover every step of
+every flow.
 
 `drain KILLS DAYS` (instead of `run`) starts a life that only sends the outbox until it is empty,
 prints `drained` or `not drained`, and exits.
@@ -71,6 +78,7 @@ from tests.support.loop_world import COLUMN, STUB_NAME, loop_specs
 FAST_CODES = PickupCodeHasher(n=2, r=1, p=1)  # production cost is not what this test is about
 COURIER = CourierIdentity("CR-LOOP-01", "Loop courier", "courier")
 TECHNICIAN = Actor(ActorKind.TECHNICIAN, "loop-technician")
+GUESS_CHANCE = 0.12  # of a pickup turn: enough wrong codes to lock the keypad now and then
 RESULT_KEEP_DAYS = 7  # the terminal's default; the parent's calendar jumps past it
 READING_WAIT_S = 20.0  # generous: the suite runs on two workers of a loaded box
 WORLD = "the world"
@@ -84,6 +92,7 @@ def utc_now() -> datetime:
 @dataclass
 class Calendar:
     ahead: timedelta = timedelta(0)
+    keypad_locked_until: datetime | None = None  # as earlier lives saw it committed
 
 
 CALENDAR = Calendar()
@@ -360,6 +369,8 @@ class Life:
     def pickup(self) -> bool:
         """A citizen with the SMS shows the QR or types the code, takes the envelope."""
         core = self.core
+        if self.rng.random() < GUESS_CHANCE:
+            return self.guess_a_code()
         phones: dict[str, dict[str, str]] = self.hands("phones")["phones"]
         if not phones:
             return False
@@ -370,7 +381,9 @@ class Life:
         if method == "qr":
             found = core.pickup.find_by_qr(phone["qr"])
         elif method == "code":
-            found = core.pickup.find_by_code(phone["code"])
+            found = self.type_code(phone["code"])
+            if isinstance(found, pickup_fx.KeypadLocked):
+                return False  # the citizen comes back later, or uses the QR
         else:  # the applicant's ID card: every result of theirs, this one among them
             found = core.pickup.find_by_id_card(APPLICANT_CARD)
         if method != "id_card" and overdue != said_expired(found):
@@ -401,6 +414,34 @@ class Life:
         if checked.verdict != "removed":
             anomaly(f"pickup from {parcel.compartment} not confirmed: {checked.verdict}")
         return True
+
+    def guess_a_code(self) -> bool:
+        """Someone types one to three made-up codes: each counted as wrong, and the fifth in a
+        minute locks the keypad, persisted, for every code typed after it (the owners' too)."""
+        for _ in range(self.rng.randint(1, 3)):
+            guess = f"{self.rng.randrange(10**8):08d}"
+            found = self.type_code(guess)
+            if isinstance(found, pickup_fx.ParcelsFound):
+                continue  # a one-in-millions hit on a real code: not opened, nothing to check
+            if not isinstance(found, pickup_fx.CodeWrong | pickup_fx.KeypadLocked):
+                anomaly(f"a made-up code {guess} was answered {found}")
+        return True
+
+    def type_code(self, code: str) -> object:
+        """A code typed on the keypad; a lock the terminal shows is reported to the parent
+        (committed by then), and a lock an earlier life reported must still hold."""
+        found = self.core.pickup.find_by_code(code)
+        remembered = CALENDAR.keypad_locked_until
+        shown = (
+            found.locked_until
+            if isinstance(found, pickup_fx.KeypadLocked | pickup_fx.CodeWrong)
+            else None
+        )
+        if shown is not None:
+            report_lock(shown)
+        elif remembered is not None and utc_now() < remembered:
+            anomaly(f"a code was checked while the keypad was locked until {remembered}: {found}")
+        return found
 
     def leave_it(self, parcel: pickup_fx.WaitingParcel, method: pickup_fx.PickupMethod) -> bool:
         """The citizen closes the door without taking the envelope: recorded as not taken, the
@@ -479,6 +520,10 @@ class Life:
 
 
 _OPENED = (UnlockOutcome.OPENED, UnlockOutcome.ALREADY_OPEN)
+
+
+def report_lock(until: datetime) -> None:
+    print(f"keypad-locked {until.timestamp():.3f}", flush=True)
 
 
 def said_expired(found: object) -> bool:
@@ -578,6 +623,10 @@ def serve(args: LifeArgs) -> None:
                     drain(args, int(words[1]))
                 else:
                     CALENDAR.ahead = timedelta(days=int(words[4]))
+                    locked = float(words[5])
+                    CALENDAR.keypad_locked_until = (
+                        datetime.fromtimestamp(locked, UTC) if locked > 0 else None
+                    )
                     live(args, int(words[1]), int(words[2]), int(words[3]))
             except BaseException as err:  # noqa: BLE001 - report, then leave without cleanup
                 print(f"anomaly the kiosk process failed: {err!r}", flush=True)

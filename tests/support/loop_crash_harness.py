@@ -10,7 +10,9 @@ SIGKILLed at seeded checkpoints or after a seeded random delay.
 After every kill the parent runs the terminal's start-up (`CompartmentService.start_up`) on the
 same files and checks door truth and parcel truth against the world (see `check_after_kill`);
 at the end one life drains the outbox and `check_hall_agrees` compares the hall with the
-terminal. Every finding says the seed and the kill number, so a failure can be replayed.
+terminal. The parent also carries what the lives cannot keep for each other: the calendar's days
+ahead and the latest keypad lock a life reported, both passed to every next life. Every finding
+says the seed and the kill number, so a failure can be replayed.
 """
 
 from __future__ import annotations
@@ -61,12 +63,14 @@ class LoopReport:
     anomalies: list[str] = field(default_factory=list)
     flows: Counter[str] = field(default_factory=Counter)
     days_ahead: int = 0  # how far the lives' calendar ended ahead of the real one
+    keypad_locks: int = 0  # distinct keypad locks the lives reported
     seconds: float = 0.0
 
     def summary(self) -> str:
         return (
             f"seed {self.seed}: {self.kills} kills ({self.self_kills} at a seeded checkpoint), "
-            f"{self.checks} checks, calendar {self.days_ahead} days ahead, in "
+            f"{self.checks} checks, calendar {self.days_ahead} days ahead, "
+            f"{self.keypad_locks} keypad locks, in "
             f"{self.seconds:.1f} s; hall saw {dict(self.flows)}"
         )
 
@@ -154,6 +158,8 @@ class ForkServer:
         self.lines: queue.Queue[str] = queue.Queue()
         self.anomalies: list[str] = []
         self.checks = 0
+        self.keypad_locked_until = 0.0  # the latest lock a life saw committed (epoch seconds)
+        self.keypad_locks = 0
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -163,6 +169,10 @@ class ForkServer:
                 self.anomalies.append(line.strip())
             elif line.startswith("checked"):
                 self.checks += 1
+            elif line.startswith("keypad-locked"):
+                until = float(line.split()[1])
+                self.keypad_locks += until > self.keypad_locked_until
+                self.keypad_locked_until = max(self.keypad_locked_until, until)
             else:
                 self.lines.put(line.strip())
         self.lines.put("eof")
@@ -301,7 +311,10 @@ def run_loop_crash(folder: Path, seed: int, points: int) -> LoopReport:
                 if rng.random() < CALENDAR_JUMP_CHANCE:
                     report.days_ahead += CALENDAR_JUMP_DAYS
                 seed_of_life = rng.randrange(2**32)
-                server.send(f"run {seed_of_life} {kill_at} {kill - 1} {report.days_ahead}")
+                server.send(
+                    f"run {seed_of_life} {kill_at} {kill - 1} {report.days_ahead} "
+                    f"{server.keypad_locked_until}"
+                )
                 pid = int(server.expect("started", 30).split()[1])
                 if kill_at == 0:
                     server.expect("ready", LIFE_DEADLINE_S)
@@ -336,5 +349,6 @@ def run_loop_crash(folder: Path, seed: int, points: int) -> LoopReport:
             server.close()
         report.anomalies = list(server.anomalies)
         report.checks = server.checks
+        report.keypad_locks = server.keypad_locks
     report.seconds = time.monotonic() - started
     return report
