@@ -26,7 +26,7 @@ from service_hall.testing import AGENT_PIN
 from .apply import ITEM_ID, apply_journey, submission_complete, submission_summary
 from .checks import all_of, showing
 from .collect import DEVICE_TIMEOUT_S, HALL_TIMEOUT_S, IDLE, HallDesk
-from .full_loop import courier_view
+from .full_loop import courier_view, type_the_pin
 from .hall_poll import HallPoll
 from .script import Journey, JourneyWorldError, Step
 from .terminal_cache import cached_hall_document
@@ -49,7 +49,8 @@ def agent_journey(settings: Settings) -> Journey:
         timeout_s=HALL_TIMEOUT_S,
         expected_errors=(JourneyWorldError,),
     )
-    villager = _villager_steps(settings, first_shot=7)
+    applying = apply_journey(settings)
+    villager = _villager_steps(applying.steps, first_shot=7)
     return Journey(
         name="agent",
         description=(
@@ -59,12 +60,7 @@ def agent_journey(settings: Settings) -> Journey:
         ),
         idle=IDLE,
         steps=(
-            Step(
-                name="attract screen",
-                shot="01-attract",
-                expect="the attract screen is shown",
-                until=showing("attract"),
-            ),
+            applying.steps[0],  # the attract screen
             Step(
                 name="the terminal has the roster",
                 shot="02-attract-roster-cached",
@@ -81,13 +77,7 @@ def agent_journey(settings: Settings) -> Journey:
                 until=showing("courier_pin"),
                 timeout_s=DEVICE_TIMEOUT_S,
             ),
-            Step(
-                name="type the PIN",
-                shot="04-agent-pin-typed",
-                expect="four digits typed, masked",
-                touches=tuple(f"courier_pin/key_{digit}" for digit in AGENT_PIN),
-                until=courier_view("courier_pin", lambda v: v.pin_ready),
-            ),
+            type_the_pin("04-agent-pin-typed", AGENT_PIN),
             Step(
                 name="sign in",
                 shot="05-agent-menu",
@@ -106,15 +96,10 @@ def agent_journey(settings: Settings) -> Journey:
                 until=showing("identify"),
             ),
             *villager,
-            Step(
-                name="the hall records the agent",
-                shot=f"{7 + len(villager):02d}-hall-has-it",
-                expect=recorded.describe,
-                act=lambda _app, _world: recorded.start(),
-                act_says="asking the hall for this kiosk's submissions",
-                until=recorded.satisfied,
-                explain=lambda: recorded.last_answer,
-                timeout_s=HALL_TIMEOUT_S,
+            recorded.step(
+                "the hall records the agent",
+                f"{7 + len(villager):02d}-hall-has-it",
+                "asking the hall for this kiosk's submissions",
             ),
         ),
     )
@@ -128,10 +113,9 @@ def agent_on_cached_roster(settings: Settings) -> bool:
     return any(entry.get("card_id") == DEMO_AGENT_CARD for entry in couriers)
 
 
-def _villager_steps(settings: Settings, first_shot: int) -> tuple[Step, ...]:
+def _villager_steps(steps: tuple[Step, ...], first_shot: int) -> tuple[Step, ...]:
     """The apply journey's steps for the villager, renumbered, with the agent's line checked on
     the review and on the receipt."""
-    steps = apply_journey(settings).steps
     names = [step.name for step in steps]
     chosen = steps[names.index(APPLY_STEPS_FROM) : names.index(APPLY_STEPS_TO) + 1]
     played = []

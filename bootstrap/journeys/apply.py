@@ -201,17 +201,10 @@ def apply_journey(settings: Settings) -> Journey:
                 touch="receipt/done_button",
                 until=showing("finish"),
             ),
-            Step(
-                name="the hall has it",
-                shot="19-hall-has-it",
-                expect=(
-                    "the hall lists the submission with two e-copy pages and the deposit event"
-                ),
-                act=lambda _app, _world: hall.start(),
-                act_says="asking the hall for this kiosk's submissions",
-                until=hall.satisfied,
-                explain=lambda: hall.last_answer,
-                timeout_s=HALL_TIMEOUT_S,
+            hall.step(
+                "the hall has it",
+                "19-hall-has-it",
+                "asking the hall for this kiosk's submissions",
             ),
         ),
     )

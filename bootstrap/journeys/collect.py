@@ -275,15 +275,10 @@ def collect_journey(settings: Settings, method: PickupMethod = "qr") -> Journey:
                 touch="pickup_done/done_button",
                 until=showing("attract"),
             ),
-            Step(
-                name="the hall knows",
-                shot=f"{len(prove) + 5:02d}-hall-picked-up",
-                expect=picked_up.describe,
-                act=lambda _app, _world: picked_up.start(),
-                act_says="asking the hall for the submission's status",
-                until=picked_up.satisfied,
-                explain=lambda: picked_up.last_answer,
-                timeout_s=HALL_TIMEOUT_S,
+            picked_up.step(
+                "the hall knows",
+                f"{len(prove) + 5:02d}-hall-picked-up",
+                "asking the hall for the submission's status",
             ),
         ),
     )

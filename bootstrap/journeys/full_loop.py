@@ -169,13 +169,7 @@ def full_loop_journey(settings: Settings) -> Journey:
                 until=showing("courier_pin"),
                 timeout_s=DEVICE_TIMEOUT_S,
             ),
-            Step(
-                name="type the PIN",
-                shot="22-courier-pin-typed",
-                expect="four digits typed, masked",
-                touches=tuple(f"courier_pin/key_{digit}" for digit in COURIER_PIN),
-                until=courier_view("courier_pin", lambda v: v.pin_ready),
-            ),
+            type_the_pin("22-courier-pin-typed", COURIER_PIN),
             Step(
                 name="sign in",
                 shot="23-courier-menu",
@@ -280,15 +274,10 @@ def full_loop_journey(settings: Settings) -> Journey:
                 touches=("courier_load/back_button", "courier_menu/sign_out_button"),
                 until=showing("attract"),
             ),
-            Step(
-                name="the SMS goes out",
-                shot="35-sms-sent",
-                expect=sms.describe,
-                act=lambda _app, _world: sms.start(),
-                act_says="reading the hall's SMS outbox for the pickup code",
-                until=sms.satisfied,
-                explain=lambda: sms.last_answer,
-                timeout_s=HALL_TIMEOUT_S,
+            sms.step(
+                "the SMS goes out",
+                "35-sms-sent",
+                "reading the hall's SMS outbox for the pickup code",
             ),
             Step(
                 name="citizen touches Collect",
@@ -314,15 +303,10 @@ def full_loop_journey(settings: Settings) -> Journey:
                 touch="pickup_done/done_button",
                 until=showing("attract"),
             ),
-            Step(
-                name="the hall knows",
-                shot="46-hall-picked-up",
-                expect=picked_up.describe,
-                act=lambda _app, _world: picked_up.start(),
-                act_says="asking the hall for the submission's status",
-                until=picked_up.satisfied,
-                explain=lambda: picked_up.last_answer,
-                timeout_s=HALL_TIMEOUT_S,
+            picked_up.step(
+                "the hall knows",
+                "46-hall-picked-up",
+                "asking the hall for the submission's status",
             ),
         ),
     )
@@ -348,6 +332,17 @@ def courier_view(screen: str, holds: Callable[[CourierView], bool]) -> Callable[
         )
 
     return check
+
+
+def type_the_pin(shot: str, pin: str) -> Step:
+    """One touch per digit on the PIN keypad; the screen shows dots, not digits."""
+    return Step(
+        name="type the PIN",
+        shot=shot,
+        expect=f"{len(pin)} digits typed, masked",
+        touches=tuple(f"courier_pin/key_{digit}" for digit in pin),
+        until=courier_view("courier_pin", lambda v: v.pin_ready),
+    )
 
 
 def _menu_count(view: CourierView, intent: str) -> int | None:

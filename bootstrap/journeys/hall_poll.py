@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .script import Step
+
 if TYPE_CHECKING:
     from screens.app import KioskApp
 
@@ -31,6 +33,20 @@ class HallPoll:
         self._expected_errors = expected_errors
         self._done = threading.Event()
         self.last_answer = "not asked yet"
+
+    def step(self, name: str, shot: str, says: str) -> Step:
+        """The journey step that starts this poll and waits for it; a failure shows what the
+        hall last said."""
+        return Step(
+            name=name,
+            shot=shot,
+            expect=self.describe,
+            act=lambda _app, _world: self.start(),
+            act_says=says,
+            until=self.satisfied,
+            explain=lambda: self.last_answer,
+            timeout_s=self._timeout_s,
+        )
 
     def start(self) -> None:
         threading.Thread(target=self._poll, name="journey-hall-poll", daemon=True).start()
