@@ -234,6 +234,12 @@ def _carried(line: list[str], following: str, room: int) -> list[str]:
     ):
         first = line.pop()
         carried.insert(0, first)
+    starts = next((token for token in carried if token != " "), "")
+    if carried and (starts[:1] in NO_LINE_START or line[-1][-1:] in NO_LINE_END):
+        # Within the limits no legal break exists here (a long run of punctuation): carrying
+        # would only shorten this line and break the rule anyway, so break where the line is full.
+        line.extend(carried)
+        return []
     while carried and carried[0] == " ":
         carried.pop(0)
     return carried

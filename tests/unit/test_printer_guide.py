@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from devices.printer.errors import TemplateError
@@ -159,6 +159,7 @@ def test_closing_punctuation_never_starts_a_line() -> None:
 
 
 @given(st.text(alphabet="一二三，。（）《》", max_size=80), st.integers(12, 48))
+@example("。一一。。。。。", 12)  # carrying three 。 down only left one 。 alone on its line
 def test_kinsoku_keeps_text_and_width(text: str, width: int) -> None:
     lines = wrap(text, width, 3)
     assert all(text_width(line) <= width for line in lines)
