@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: bootstrap demo test lint typecheck imports unit bundle bench hall clean
+.PHONY: bootstrap demo test explore lint typecheck imports unit bundle bench hall clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -16,6 +16,12 @@ PYTEST_WORKERS ?= 2
 
 test: bootstrap lint typecheck imports
 	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist loadfile
+
+# The property tests with fresh random examples, 2,000 each where a test does not set its own
+# number (the suite replays the same ones on every run; see tests/conftest.py).
+explore: bootstrap
+	HYPOTHESIS_PROFILE=explore $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) \
+		tests/unit tests/integration/test_hall_openapi_fuzz.py
 
 lint:
 	$(BIN)/ruff check .
