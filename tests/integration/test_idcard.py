@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -180,9 +179,7 @@ def test_unplug_mid_frame_then_replug_recovers_by_itself(stub: SerialStubServer)
             sam.read_card()
         assert wait_for(lambda: sam.health().state is HealthState.OFFLINE, 5)
         stub.replug()
-        replugged = time.monotonic()
-        assert wait_for(lambda: _reads(sam), 5)
-        assert time.monotonic() - replugged < 5
+        assert wait_for(lambda: _reads(sam), 15)  # by itself: nobody restarts the reader
         assert HealthState.OFFLINE in [h.state for h in seen]
     finally:
         sam.stop()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -115,14 +114,12 @@ def test_unplug_mid_frame_goes_offline_then_recovers_by_itself(rig: Rig) -> None
     with pytest.raises((NoReply, DeviceOffline)):
         rig.bus.status(0, timeout=0.3)
     rig.stub.replug()
-    replugged_at = time.monotonic()
 
     def answers() -> bool:
         try:
-            return rig.bus.status(0, timeout=0.3).board == 0
+            return rig.bus.status(0, timeout=1.0).board == 0
         except (NoReply, DeviceOffline):
             return False
 
-    assert wait_for(answers, timeout=5)
-    assert time.monotonic() - replugged_at < 5
+    assert wait_for(answers, timeout=15)  # by itself: nobody restarts the driver
     assert rig.bus.health().state is HealthState.OK
