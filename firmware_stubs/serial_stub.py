@@ -76,10 +76,17 @@ class SerialStubServer:
         self._listener: socket.socket | None = None
         self._clients: list[socket.socket] = []
         self._clients_lock = threading.Lock()
+        # The pty's descriptors are plain numbers, which the OS hands out again once closed: an
+        # unplug (or stop) closing them while the pty thread waits in select() must not let that
+        # thread read, or a reply be written, through a number that now belongs to another file
+        # (a driver's freshly opened port, say). Every use checks the generation under the lock.
+        self._pty_lock = threading.Lock()
+        self._pty_generation = 0
         self._pty_master: int | None = None
         self._pty_slave: int | None = None
         self.pty_path: str | None = None
-        self.received = bytearray()
+        self.received = bytearray()  # every byte the device got, for tests to inspect
+        self.sent = bytearray()  # every byte it put on the line (after faults), likewise
 
     # -- life cycle ---------------------------------------------------------------------------
     def start(self) -> SerialStubServer:
@@ -123,10 +130,7 @@ class SerialStubServer:
         self._close_listener()
         for thread in self._threads:
             thread.join(timeout=2)
-        for fd in (self._pty_master, self._pty_slave):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+        self._close_pty()
 
     def __enter__(self) -> SerialStubServer:
         return self.start()
@@ -238,7 +242,12 @@ class SerialStubServer:
         master, slave = os.openpty()
         tty.setraw(master)
         tty.setraw(slave)
-        self._pty_master, self._pty_slave = master, slave
+        # A reply into a full input queue (nobody reading) is dropped, as a UART overruns,
+        # rather than blocking the writer while it holds the pty lock.
+        os.set_blocking(master, False)
+        with self._pty_lock:
+            self._pty_master, self._pty_slave = master, slave
+            self._pty_generation += 1
         self.pty_path = os.ttyname(slave)
         if self._pty_link:
             # A stable name like /dev/ttyUSB0: replugging gives a new pty behind the same link.
@@ -247,27 +256,43 @@ class SerialStubServer:
             os.symlink(self.pty_path, self._pty_link)
 
     def _close_pty(self) -> None:
-        master, slave = self._pty_master, self._pty_slave
-        self._pty_master = self._pty_slave = None
-        for fd in (master, slave):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+        with self._pty_lock:
+            master, slave = self._pty_master, self._pty_slave
+            self._pty_master = self._pty_slave = None
+            self._pty_generation += 1
+            if self._pty_link and master is not None:
+                # Gone with the device, as /dev/ttyUSB0 goes with its adapter. Left behind, the
+                # link would name a freed /dev/pts/N that the next pty (another test's, another
+                # program's) may get, and a driver still retrying this port would open that one
+                # and answer or swallow its traffic.
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._pty_link)
+            for fd in (master, slave):
+                if fd is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
 
     def _pty_loop(self) -> None:
         while not self._stop.is_set():
-            master = self._pty_master
+            with self._pty_lock:
+                master, generation = self._pty_master, self._pty_generation
             if master is None:
                 time.sleep(0.02)
                 continue
             try:
                 ready, _, _ = select.select([master], [], [], 0.1)
-                if not ready:
-                    continue
-                data = os.read(master, 4096)
-            except OSError:
+            except (OSError, ValueError):  # closed while we waited
                 time.sleep(0.02)
                 continue
+            if not ready:
+                continue
+            with self._pty_lock:
+                if generation != self._pty_generation:
+                    continue  # unplugged meanwhile: that number may be another file's now
+                try:
+                    data = os.read(master, 4096)
+                except OSError:
+                    data = b""
             if data:
                 self._handle(data)
 
@@ -311,10 +336,12 @@ class SerialStubServer:
                 self._write(reply)
 
     def _write(self, data: bytes) -> None:
+        self.sent.extend(data)
         if self._use_pty:
-            if self._pty_master is not None:
-                with contextlib.suppress(OSError):
-                    os.write(self._pty_master, data)
+            with self._pty_lock:
+                if self._pty_master is not None:
+                    with contextlib.suppress(OSError):
+                        os.write(self._pty_master, data)
             return
         with self._clients_lock:
             clients = list(self._clients)

@@ -139,7 +139,13 @@ def test_silence_is_offline_with_a_sentence(line: Line) -> None:
         assert line.firmware.jobs == []
         line.server.control("silence", {"on": False})
         printer.status_timeout_s = 5  # the same driver recovers; a busy machine may answer late
-        printer.print_submission_receipt(sample_submission_receipt())
+        try:
+            printer.print_submission_receipt(sample_submission_receipt())
+        except PrinterError as err:  # say what went over the line, to tell driver from stub
+            raise AssertionError(
+                f"{err}; the printer got {line.server.received.hex(' ')} and sent "
+                f"{line.server.sent.hex(' ')}"
+            ) from err
         assert line.firmware.wait_for_jobs(1, timeout=5)
     finally:
         printer.stop()
