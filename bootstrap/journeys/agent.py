@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from backend_client.caches import DOC_ROSTER
 from kiosk.apply.effects import ApplyingAgent
 from kiosk.apply.receipt import agent_sentence
-from kiosk.config import Language, Settings
+from kiosk.config import Settings
+from kiosk.i18n import LANGUAGES
 from service_hall.seed import DEMO_AGENT_CARD, DEMO_AGENT_NAME
 from service_hall.testing import AGENT_PIN
 
@@ -139,8 +140,7 @@ def _villager_steps(steps: tuple[Step, ...], first_shot: int) -> tuple[Step, ...
 
 def _says_the_agent(values: list[str]) -> bool:
     """The product's own wording of the agent line, in whichever language is showing."""
-    languages: tuple[Language, ...] = ("zh-CN", "en")
-    wanted = {agent_sentence(AGENT, language) for language in languages}
+    wanted = {agent_sentence(AGENT, language) for language in LANGUAGES}
     return any(value in wanted for value in values)
 
 
