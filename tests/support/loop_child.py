@@ -86,16 +86,18 @@ WORLD = "the world"
 
 def utc_now() -> datetime:
     """The life's clock: the real time, plus the days the parent's calendar has moved on."""
-    return datetime.now(UTC) + CALENDAR.ahead
+    return datetime.now(UTC) + CARRIED.days_ahead
 
 
 @dataclass
-class Calendar:
-    ahead: timedelta = timedelta(0)
-    keypad_locked_until: datetime | None = None  # as earlier lives saw it committed
+class FromEarlierLives:
+    """What the parent carries from life to life, since a killed life cannot hand it on."""
+
+    days_ahead: timedelta = timedelta(0)  # the calendar the lives' clock runs on
+    keypad_locked_until: datetime | None = None  # the latest lock a life saw committed
 
 
-CALENDAR = Calendar()
+CARRIED = FromEarlierLives()
 
 
 # -- kill switch ----------------------------------------------------------------------------------
@@ -431,7 +433,7 @@ class Life:
         """A code typed on the keypad; a lock the terminal shows is reported to the parent
         (committed by then), and a lock an earlier life reported must still hold."""
         found = self.core.pickup.find_by_code(code)
-        remembered = CALENDAR.keypad_locked_until
+        remembered = CARRIED.keypad_locked_until
         shown = (
             found.locked_until
             if isinstance(found, pickup_fx.KeypadLocked | pickup_fx.CodeWrong)
@@ -619,12 +621,12 @@ def serve(args: LifeArgs) -> None:
             code = 0
             try:
                 if words[0] == "drain":
-                    CALENDAR.ahead = timedelta(days=int(words[2]))
+                    CARRIED.days_ahead = timedelta(days=int(words[2]))
                     drain(args, int(words[1]))
                 else:
-                    CALENDAR.ahead = timedelta(days=int(words[4]))
+                    CARRIED.days_ahead = timedelta(days=int(words[4]))
                     locked = float(words[5])
-                    CALENDAR.keypad_locked_until = (
+                    CARRIED.keypad_locked_until = (
                         datetime.fromtimestamp(locked, UTC) if locked > 0 else None
                     )
                     live(args, int(words[1]), int(words[2]), int(words[3]))
